@@ -1,0 +1,36 @@
+"""The one exception tree of tinyjoule, split by the phase in which things go wrong.
+
+Every message names the device, the command, line or file, and what to do about it. Bad
+arguments to a function stay ``ValueError``. This module sits in the lowest layer so that
+``firmware_protocol``, ``tinyml_workloads``, ``calibration`` and ``host`` all share it.
+"""
+
+from __future__ import annotations
+
+
+class TinyJouleError(Exception):
+    """Root of every error tinyjoule raises on purpose."""
+
+
+class ConfigurationError(TinyJouleError):
+    """The bench, board file, dataset, model or option given cannot work as asked."""
+
+
+class DeviceConnectionError(TinyJouleError):
+    """A port or device cannot be opened, or went away."""
+
+
+class ProtocolError(TinyJouleError):
+    """A device answered something the protocol does not allow, or reported an error."""
+
+
+class ResponseTimeout(ProtocolError, TimeoutError):
+    """A device did not finish its reply within the timeout."""
+
+
+class MeasurementError(TinyJouleError):
+    """A measurement ran but its data breaks a rule (window too short, samples lost...)."""
+
+
+class MeasurementTimeout(MeasurementError, TimeoutError):
+    """Data the measurement needs (samples, events) did not arrive in time."""
