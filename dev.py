@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Set-up and the two everyday jobs, on Linux, macOS and Windows alike.
+
+    python dev.py demo    # make .venv, install tinyjoule, run the default job on the simulated bench
+    python dev.py test    # make .venv, install tinyjoule with its dev extra, run the test suite
+    python dev.py lint    # ruff
+
+Extra arguments after the job go to the command it runs (``python dev.py test -k sim``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if sys.platform == "win32" else "bin")
+PYTHON = BIN / ("python.exe" if sys.platform == "win32" else "python")
+
+
+def ensure_env() -> None:
+    """Create .venv and (re)install the project when pyproject.toml has changed."""
+    if not PYTHON.exists():
+        print(f"creating {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+        subprocess.check_call([str(PYTHON), "-m", "pip", "install", "-q", "--upgrade", "pip"])
+    stamp = VENV / ".tinyjoule-installed"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not stamp.exists() or stamp.read_text() != digest:
+        print("installing tinyjoule[dev] into .venv", flush=True)
+        subprocess.check_call(
+            [str(PYTHON), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev]"], cwd=ROOT
+        )
+        stamp.write_text(digest)
+
+
+def main(argv: list[str]) -> int:
+    job, extra = (argv[0], argv[1:]) if argv else ("demo", [])
+    ensure_env()
+    if job == "demo":
+        return subprocess.call([str(BIN / "tinyjoule"), "run", *extra], cwd=ROOT)
+    if job == "test":
+        return subprocess.call([str(PYTHON), "-m", "pytest", *extra], cwd=ROOT)
+    if job == "lint":
+        return subprocess.call([str(PYTHON), "-m", "ruff", "check", ".", *extra], cwd=ROOT)
+    print(f"unknown job {job!r}; use demo, test or lint", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,262 @@
+"""The ``tinyjoule`` command line: one sub-command per user task, no measurement logic here."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tinyjoule.firmware_protocol.errors import TinyJouleError
+from tinyjoule.host.bench import BenchSpec, load_board_file
+from tinyjoule.host.devices import list_devices
+from tinyjoule.host.results import Session
+from tinyjoule.host.runner.session_run import ALL_WORKLOADS, RunRequest, run
+from tinyjoule.host.sim.board_profile import REFERENCE_BOARD, BoardProfile
+
+app = typer.Typer(
+    help="Measure what one ML inference costs a microcontroller, the MLPerf Tiny way.",
+    no_args_is_help=False,
+    add_completion=False,
+)
+sim_app = typer.Typer(help="The simulated bench.")
+app.add_typer(sim_app, name="sim")
+console = Console()
+err_console = Console(stderr=True)
+
+MODES = ("performance", "accuracy")
+
+
+def _fail(message: str, session: Session | None = None) -> None:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    if session is not None:
+        err_console.print(f"what was measured is kept in {session.folder} (marked incomplete)")
+    raise typer.Exit(code=1)
+
+
+def _bench_spec(
+    dut: str | None, io: str | None, io_kind: str, board: Path | None
+) -> BenchSpec | None:
+    if board is not None:
+        if dut or io:
+            raise typer.BadParameter("give either --board or --dut/--io, not both")
+        return load_board_file(board)
+    if dut is None and io is None:
+        return None
+    return BenchSpec(dut_url=dut, io_url=io, io_kind=io_kind)
+
+
+def _result_table(summary: dict[str, Any]) -> Table:
+    mode = summary["mode"]
+    table = Table(title=f"tinyjoule {mode} — {summary['session']}")
+    table.add_column("workload")
+    if mode == "performance":
+        for col in ("median latency (ms)", "median throughput (inf/s)", "windows", "inf/window"):
+            table.add_column(col, justify="right")
+        for w in summary["workloads"]:
+            table.add_row(
+                w["workload"],
+                f"{w['median_latency_ms']:.3f}",
+                f"{w['median_throughput_ips']:.3f}",
+                str(len(w["windows"])),
+                str(w["windows"][-1]["inferences"]),
+            )
+    else:
+        for col in ("metric", "value", "target", "files", "met"):
+            table.add_column(col, justify="right")
+        for w in summary["workloads"]:
+            metric = "AUC" if "auc" in w else "top-1 %"
+            value = f"{w['auc']:.3f}" if "auc" in w else f"{w['top1']:.1f}"
+            table.add_row(
+                w["workload"],
+                metric,
+                value,
+                f"{w['quality_target']:g}",
+                str(w["files"]),
+                "yes" if w["meets_target"] else "[red]no[/]",
+            )
+    return table
+
+
+@app.command("run")
+def run_command(
+    mode: Annotated[str, typer.Option(help="performance or accuracy")] = "performance",
+    workload: Annotated[
+        list[str] | None, typer.Option("--workload", "-w", help="kws01, vww01, ic01, ad01 (repeat)")
+    ] = None,
+    dut: Annotated[str | None, typer.Option(help="DUT serial port or pyserial URL")] = None,
+    io: Annotated[str | None, typer.Option(help="IO manager serial port or URL")] = None,
+    io_kind: Annotated[str, typer.Option(help="IO manager board: h573 or arduino")] = "arduino",
+    board: Annotated[
+        Path | None, typer.Option(help="board file (TOML) describing the bench")
+    ] = None,
+    dataset: Annotated[
+        Path | None, typer.Option(help="MLPerf Tiny datasets folder (holds kws01/, ...)")
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="simulated bench only: the .tflite the DUT runs")
+    ] = None,
+    sim_io: Annotated[
+        str | None,
+        typer.Option(help="simulated bench only: put an IO manager (h573, arduino) in front"),
+    ] = None,
+    sim_profile: Annotated[
+        Path | None, typer.Option(help="simulated bench only: board profile TOML")
+    ] = None,
+    iterations: Annotated[int | None, typer.Option(help="first-window iteration count")] = None,
+    accuracy_files: Annotated[
+        int | None, typer.Option(help="synthetic accuracy dataset size per workload")
+    ] = None,
+    sessions: Annotated[Path, typer.Option(help="where session folders go")] = Path("sessions"),
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Run a mode for one or more workloads (the simulated bench unless ports are given)."""
+    if mode not in MODES:
+        raise typer.BadParameter(f"--mode must be one of {', '.join(MODES)}")
+    try:
+        request = RunRequest(
+            mode=mode,
+            workloads=tuple(workload or ALL_WORKLOADS),
+            bench=_bench_spec(dut, io, io_kind, board),
+            sim_io_manager=sim_io,
+            sim_profile=BoardProfile.from_toml(sim_profile) if sim_profile else REFERENCE_BOARD,
+            model_path=model,
+            dataset_root=dataset,
+            accuracy_files=accuracy_files,
+            iterations=iterations,
+            sessions_root=sessions,
+        )
+    except TinyJouleError as exc:
+        _fail(str(exc))
+    session = Session(sessions, mode)
+    started = time.monotonic()
+    try:
+        if as_json:
+            summary = run(request, session=session)
+        else:
+            with Progress(
+                TextColumn("{task.description:>8}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=False,
+            ) as bar:
+                tasks: dict[str, Any] = {}
+
+                def progress(label: str, done: int, total: int) -> None:
+                    if label not in tasks:
+                        tasks[label] = bar.add_task(label, total=total)
+                    bar.update(tasks[label], completed=done, total=total)
+
+                summary = run(request, progress, session=session)
+    except TinyJouleError as exc:
+        _fail(str(exc), session)
+    if as_json:
+        print(json.dumps(summary, indent=2))
+    else:
+        console.print(_result_table(summary))
+        console.print(
+            f"done in {time.monotonic() - started:.1f} s; results in {summary['session']}"
+        )
+
+
+@app.command("devices")
+def devices_command(
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """List serial ports; recognise energy monitors, IO managers and DUT boards by USB id."""
+    found = list_devices()
+    if as_json:
+        print(json.dumps([d.to_dict() for d in found], indent=2))
+        return
+    if not found:
+        console.print(
+            "no serial ports found (is the board plugged in, and do you have access to it?)"
+        )
+        return
+    table = Table(title="serial ports")
+    for col in ("port", "USB id", "description", "recognised as"):
+        table.add_column(col)
+    for d in found:
+        row = d.to_dict()
+        table.add_row(d.port, str(row["usb_id"] or "-"), d.description, d.known_as or "-")
+    console.print(table)
+
+
+@app.command("model-info")
+def model_info_command(
+    model: Annotated[Path, typer.Argument(help=".tflite model file")],
+    as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
+) -> None:
+    """Inputs, outputs, parameters and MACs per op and in total of a .tflite model."""
+    from tinyjoule.tinyml_workloads.model_info import format_table, read_model_info
+
+    try:
+        info = read_model_info(model)
+    except TinyJouleError as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(info.to_dict(), indent=2))
+    else:
+        print(format_table(info))
+
+
+@sim_app.command("serve")
+def sim_serve_command(
+    workload: Annotated[str, typer.Option("--workload", "-w")] = "kws01",
+    firmware: Annotated[
+        str, typer.Option(help="firmware build: performance or energy")
+    ] = "performance",
+    io_manager: Annotated[
+        str | None, typer.Option(help="h573 or arduino in front of the DUT")
+    ] = None,
+    model: Annotated[Path | None, typer.Option(help="the .tflite the simulated DUT runs")] = None,
+    duration: Annotated[
+        float | None, typer.Option(help="stop after this many seconds (default: until Ctrl-C)")
+    ] = None,
+) -> None:
+    """Serve a simulated board on pseudo-terminals and print their paths."""
+    from tinyjoule.host.sim.bench import SimBenchConfig, SimulatedBench
+    from tinyjoule.host.sim.pty_server import PtyServer
+
+    try:
+        bench = SimulatedBench(
+            SimBenchConfig(
+                workload_id=workload,
+                firmware_mode=firmware,
+                io_manager=io_manager,
+                model_path=model,
+            )
+        )
+    except TinyJouleError as exc:
+        _fail(str(exc))
+    with PtyServer(bench) as server:
+        for name, path in server.paths.items():
+            baud = bench.ports[name].link_baud
+            print(f"{name} {path} {baud}", flush=True)
+        err_console.print("serving; Ctrl-C to stop")
+        deadline = None if duration is None else time.monotonic() + duration
+        try:
+            while deadline is None or time.monotonic() < deadline:
+                time.sleep(0.1)
+        except KeyboardInterrupt:
+            pass
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Session folders: what a run measured, written as it goes so a failure loses nothing.
+
+``sessions/<YYYYmmdd_HHMMSS>_<mode>/<workload>/`` holds ``transcript.log`` (every serial byte),
+``log.txt`` (the steps), ``results.json`` (rewritten after every window, ``"complete": false``
+until the workload has finished) and ``results.txt`` (the lines the MLPerf Tiny submission
+checker reads). ``summary.json`` at the top lists every workload of the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from tinyjoule.host.transcript import Transcript
+
+CHECKER_PREFIX = "ulp-mlperf:"
+
+
+def _stamp() -> str:
+    return dt.datetime.now().strftime("%Y%m%d_%H%M%S")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+class WorkloadRecord:
+    """The files of one workload in a session."""
+
+    def __init__(self, folder: Path, workload_id: str, mode: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.transcript = Transcript(folder / "transcript.log")
+        self._log = (folder / "log.txt").open("a", buffering=1)
+        self.data: dict[str, Any] = {"workload": workload_id, "mode": mode, "complete": False}
+        self.save()
+
+    def log(self, text: str) -> None:
+        self._log.write(f"{dt.datetime.now().isoformat(timespec='milliseconds')} {text}\n")
+
+    def update(self, **fields: Any) -> None:
+        self.data.update(fields)
+        self.save()
+
+    def save(self) -> None:
+        _write_atomic(self.folder / "results.json", json.dumps(self.data, indent=2) + "\n")
+
+    def write_checker_lines(self, lines: list[str]) -> None:
+        """``results.txt``: each line prefixed as the submission checker's regexes need."""
+        now = dt.datetime.now().strftime("%m%d.%H%M%S")
+        text = "".join(f"{now} {CHECKER_PREFIX} {line}\n" for line in lines)
+        _write_atomic(self.folder / "results.txt", text)
+
+    def finish(self, error: str | None = None) -> None:
+        self.data["complete"] = error is None
+        if error is not None:
+            self.data["error"] = error
+            self.log(f"ERROR {error}")
+        self.save()
+        self.transcript.close()
+        self._log.close()
+
+
+class Session:
+    """A run's folder; one :class:`WorkloadRecord` per workload."""
+
+    def __init__(self, root: Path, mode: str) -> None:
+        base = root / f"{_stamp()}_{mode}"
+        folder, n = base, 1
+        while folder.exists():
+            n += 1
+            folder = base.with_name(f"{base.name}_{n}")
+        folder.mkdir(parents=True)
+        self.folder = folder
+        self.mode = mode
+        self.records: list[WorkloadRecord] = []
+
+    def workload(self, workload_id: str) -> WorkloadRecord:
+        record = WorkloadRecord(self.folder / workload_id, workload_id, self.mode)
+        self.records.append(record)
+        return record
+
+    def write_summary(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        summary = {
+            "session": str(self.folder),
+            "mode": self.mode,
+            "complete": all(r.data.get("complete") for r in self.records),
+            "workloads": [r.data for r in self.records],
+            **(extra or {}),
+        }
+        _write_atomic(self.folder / "summary.json", json.dumps(summary, indent=2) + "\n")
+        return summary

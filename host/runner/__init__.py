@@ -1,0 +1,1 @@
+"""tinyjoule.host.runner."""

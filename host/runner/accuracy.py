@@ -1,0 +1,65 @@
+"""Accuracy mode: every dataset input through the DUT with ``infer 1 0``, scored on the host.
+
+Top-1 for the classifiers (each result vector normalised, repeats averaged per file); for
+ad01 each file's score is the mean of its windows' reconstruction MSE and the AUC is taken
+over files, as the MLPerf Tiny runner scores it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tinyjoule.firmware_protocol.errors import ConfigurationError
+from tinyjoule.host.dut_link import DutLink
+from tinyjoule.host.results import WorkloadRecord
+from tinyjoule.tinyml_workloads import metrics
+from tinyjoule.tinyml_workloads.datasets import Dataset
+from tinyjoule.tinyml_workloads.workloads import Workload
+
+ACCURACY_TIMEOUT_S = 30.0
+
+
+def count_inputs(dataset: Dataset) -> int:
+    return sum(len(dataset.read_inputs(f)) for f in dataset.files)
+
+
+def run_accuracy(
+    link: DutLink,
+    workload: Workload,
+    dataset: Dataset,
+    record: WorkloadRecord,
+    on_input: Callable[[], None],
+) -> dict[str, Any]:
+    vectors: dict[str, list[tuple[float, ...]]] = {}
+    labels: dict[str, int] = {}
+    for file in dataset.files:
+        key = file.path.name
+        labels[key] = file.label
+        vectors[key] = []
+        for data in dataset.read_inputs(file):
+            link.load(data)
+            reply = link.infer(1, 0, ACCURACY_TIMEOUT_S)
+            if len(reply.results) != workload.n_outputs:
+                raise ConfigurationError(
+                    f"{link.device}: the DUT printed {len(reply.results)} result value(s) for "
+                    f"{key} but {workload.id} has {workload.n_outputs}; is the firmware built "
+                    f"for {workload.id}?"
+                )
+            vectors[key].append(reply.results)
+            on_input()
+        record.log(f"{key}: label {file.label}, {len(vectors[key])} result(s)")
+        record.update(scored_files=len(vectors))
+    summary: dict[str, Any] = {"files": len(vectors), "quality_target": workload.quality_target}
+    if workload.metric == "auc":
+        scores = [metrics.ad_file_score([v[0] for v in vectors[k]]) for k in vectors]
+        auc = metrics.roc_auc(scores, [labels[k] for k in vectors])
+        summary.update(auc=auc, meets_target=auc >= workload.quality_target)
+        lines = [f"AUC = {auc:.3f}"]
+    else:
+        top1 = metrics.top1_percent(vectors, labels)
+        summary.update(top1=top1, meets_target=top1 >= workload.quality_target)
+        lines = [f"Top 1% = {top1:.1f}"]
+    record.update(**summary)
+    record.write_checker_lines(lines)
+    return summary

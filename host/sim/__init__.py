@@ -1,0 +1,1 @@
+"""The simulated bench: a DUT, an IO manager and (later) monitors on one virtual clock."""

@@ -1,0 +1,168 @@
+"""A simulated bench: host, optional IO manager and DUT wired together on one virtual clock.
+
+The host is modelled as infinitely quick: it writes at the virtual time at which it read the
+last byte it has seen. Every write runs the whole causal chain at once (bytes crossing links
+at their baud, the DUT running commands, the IO manager relaying lines), so reads never wait.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinyjoule.firmware_protocol.errors import ConfigurationError
+from tinyjoule.firmware_protocol.io_manager_device import IoManagerFirmware
+from tinyjoule.host.sim.board_profile import REFERENCE_BOARD, BoardProfile
+from tinyjoule.host.sim.dut import SimulatedDut
+from tinyjoule.host.sim.links import HostPort, garble
+from tinyjoule.host.sim.timeline import Scheduler, UartLine
+from tinyjoule.tinyml_workloads.model_info import read_model_info
+from tinyjoule.tinyml_workloads.reference import ReferenceModel
+from tinyjoule.tinyml_workloads.workloads import Workload, get_workload
+
+IO_MANAGER_HOST_BAUD = 115200
+
+
+IO_MANAGER_KINDS = ("arduino", "h573")
+
+
+@dataclass(frozen=True, slots=True)
+class SimFault:
+    """A fault to inject, for testing how the host copes: after ``after_commands`` commands
+    have reached the DUT, it goes ``"silent"`` (answers nothing more) or ``"reset"`` (reboots
+    while running the next command, printing its boot banner)."""
+
+    kind: str
+    after_commands: int
+
+
+@dataclass(frozen=True, slots=True)
+class SimBenchConfig:
+    """What to simulate: which firmware (workload and mode), wiring, bauds and board."""
+
+    workload_id: str = "kws01"
+    firmware_mode: str = "performance"  # "performance" or "energy" (EE_CFG_ENERGY_MODE)
+    io_manager: str | None = None  # None (DUT on its own USB UART), "arduino" or "h573"
+    dut_baud: int | None = None  # None: the reference firmware's baud for the mode
+    model_path: Path | None = None  # None: the workload's stand-in model
+    profile: BoardProfile = REFERENCE_BOARD
+    fault: SimFault | None = None
+
+    def resolved_dut_baud(self, workload: Workload) -> int:
+        if self.dut_baud is not None:
+            return self.dut_baud
+        if self.firmware_mode == "energy":
+            return workload.baud_energy
+        return workload.baud_performance
+
+
+class SimulatedBench:
+    """The simulated board(s); ``ports`` are what a host opens (``dut`` or ``io``)."""
+
+    def __init__(self, config: SimBenchConfig) -> None:
+        if config.firmware_mode not in ("performance", "energy"):
+            raise ConfigurationError(
+                f"simulated DUT: firmware mode {config.firmware_mode!r} does not exist; "
+                "use 'performance' or 'energy'"
+            )
+        if config.io_manager not in (None, *IO_MANAGER_KINDS):
+            raise ConfigurationError(
+                f"simulated IO manager {config.io_manager!r} is unknown; "
+                f"use one of {', '.join(IO_MANAGER_KINDS)}"
+            )
+        self.config = config
+        self._commands_seen = 0
+        self._fault_done = False
+        self.lock = threading.RLock()
+        self.workload = get_workload(config.workload_id)
+        model_path = config.model_path or self.workload.standin_model_path
+        self.model = ReferenceModel(model_path, self.workload)
+        self.scheduler = Scheduler()
+        self.host_time_s = 0.0
+        dut_baud = config.resolved_dut_baud(self.workload)
+        self.ports: dict[str, HostPort] = {}
+
+        if config.io_manager is None:
+            port = HostPort("dut", dut_baud)
+            self.ports["dut"] = port
+            dut_tx = UartLine(self.scheduler, dut_baud, port.deliver)
+            self._host_lines = {"dut": UartLine(self.scheduler, dut_baud, self._to_dut)}
+        else:
+            port = HostPort("io", IO_MANAGER_HOST_BAUD)
+            self.ports["io"] = port
+            io_tx = UartLine(self.scheduler, IO_MANAGER_HOST_BAUD, port.deliver)
+            self.io_manager = IoManagerFirmware(
+                config.io_manager,
+                emit_to_host=lambda data: io_tx.send(data, self.scheduler.now_s),
+                send_to_dut=self._io_to_dut,
+                on_setbaud=self._io_setbaud,
+            )
+            self._io_dut_line = UartLine(self.scheduler, self.io_manager.dut_baud, self._to_dut)
+            dut_tx = UartLine(self.scheduler, dut_baud, self._dut_to_io)
+            self._host_lines = {
+                "io": UartLine(self.scheduler, IO_MANAGER_HOST_BAUD, self._to_io_manager)
+            }
+        self.dut = SimulatedDut(
+            workload=self.workload,
+            predict=self.model.results_vector,
+            model_info=read_model_info(model_path),
+            profile=config.profile,
+            timestamp_mode=config.firmware_mode,
+            baud=dut_baud,
+            transmit=dut_tx.send,
+        )
+        self.dut.boot(0.0)
+        self.scheduler.run()
+
+    # -- wiring -----------------------------------------------------------------------------
+    def _to_dut(self, data: bytes, arrival_s: float) -> None:
+        fault = self.config.fault
+        if fault is not None:
+            self._commands_seen += data.count(b"%")
+            if self._commands_seen > fault.after_commands:
+                if fault.kind == "silent":
+                    return
+                if not self._fault_done:
+                    self._fault_done = True
+                    self.dut.boot(arrival_s)
+                    return
+        self.dut.receive(data, arrival_s)
+
+    def _to_io_manager(self, data: bytes, arrival_s: float) -> None:
+        self.io_manager.receive_from_host(data)
+
+    def _io_to_dut(self, data: bytes) -> None:
+        line = self._io_dut_line
+        line.send(garble(data, line.baud, self.dut.baud), self.scheduler.now_s)
+
+    def _dut_to_io(self, data: bytes, arrival_s: float) -> None:
+        self.io_manager.receive_from_dut(garble(data, self.dut.baud, self._io_dut_line.baud))
+
+    def _io_setbaud(self, baud: int) -> None:
+        self._io_dut_line.baud = self.io_manager.dut_baud
+
+    # -- host side --------------------------------------------------------------------------
+    def host_write(self, port: str, data: bytes, host_baud: int) -> None:
+        with self.lock:
+            line = self._host_lines[port]
+            line.send(garble(data, host_baud, line.baud), self.host_time_s)
+            self.scheduler.run()
+
+    def host_read(self, port: str, size: int, host_baud: int) -> bytes:
+        with self.lock:
+            data, last_s = self.ports[port].take(size, host_baud)
+            self.host_time_s = max(self.host_time_s, last_s)
+            return data
+
+    def host_waiting(self, port: str) -> int:
+        with self.lock:
+            return self.ports[port].waiting()
+
+    def host_flush_input(self, port: str) -> None:
+        with self.lock:
+            self.ports[port].clear()
+
+    @property
+    def dut_time_s(self) -> float:
+        return self.dut.time_s

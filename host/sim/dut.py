@@ -1,0 +1,113 @@
+"""The simulated DUT: the reference firmware's state machine running a LiteRT model.
+
+It implements the firmware's hooks on the virtual clock: UART output blocks the CPU for the
+bytes' transfer time (as the reference ``th_printf`` does), each inference costs the board
+profile's latency, the performance-mode timer is a 32-bit microsecond counter, and an
+energy-mode timestamp is a pulse on the pin. Everything the board draws is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from tinyjoule.firmware_protocol.dut_device import DutFirmware, FirmwareConfig
+from tinyjoule.host.sim.board_profile import BoardProfile
+from tinyjoule.host.sim.power import PinRecorder, PowerRecorder
+from tinyjoule.host.sim.timeline import byte_time_s
+from tinyjoule.tinyml_workloads.model_info import ModelInfo
+from tinyjoule.tinyml_workloads.workloads import Workload
+
+
+def inference_latency_s(info: ModelInfo, profile: BoardProfile) -> float:
+    """One inference's latency on the profiled board, from the model's ops and MACs."""
+    cycles = sum(profile.cycles_for(op.op_type, op.macs) for op in info.ops)
+    return cycles / profile.clock_hz
+
+
+@dataclass(frozen=True, slots=True)
+class InferenceBatch:
+    """One timed batch as the simulator ran it: the truth tests compare against."""
+
+    start_s: float
+    end_s: float
+    count: int
+    warmup: bool
+
+
+class SimulatedDut:
+    """A board running the reference firmware; ``receive`` is called as bytes arrive."""
+
+    def __init__(
+        self,
+        *,
+        workload: Workload,
+        predict: Callable[[bytes], tuple[float, ...]],
+        model_info: ModelInfo,
+        profile: BoardProfile,
+        timestamp_mode: str,
+        baud: int,
+        transmit: Callable[[bytes, float], float],
+    ) -> None:
+        self.profile = profile
+        self.baud = baud
+        self.latency_s = inference_latency_s(model_info, profile)
+        self.time_s = 0.0
+        self.power = PowerRecorder(initial_a=profile.idle_current_a)
+        self.pin = PinRecorder()
+        self.batches: list[InferenceBatch] = []
+        self._transmit = transmit
+        self._predict = predict
+        self._cache: dict[bytes, tuple[float, ...]] = {}
+        self._rng = np.random.default_rng(profile.seed)
+        self.firmware = DutFirmware(
+            FirmwareConfig(
+                model_id=workload.id,
+                vendor=profile.vendor,
+                timestamp_mode=timestamp_mode,
+                max_db_input_size=workload.max_db_input_size,
+                expected_input_bytes=workload.input_bytes,
+                results_trailing_comma=workload.results_trailing_comma,
+                init_lines=("Initialized",) if workload.id == "ad01" else (),
+            ),
+            self,
+        )
+
+    # -- driving the board ------------------------------------------------------------------
+    def boot(self, at_s: float) -> None:
+        self.time_s = max(self.time_s, at_s)
+        self.firmware.boot()
+
+    def receive(self, data: bytes, arrival_s: float) -> None:
+        self.time_s = max(self.time_s, arrival_s)
+        self.firmware.receive(data)
+
+    # -- firmware hooks ---------------------------------------------------------------------
+    def emit(self, data: bytes) -> None:
+        self.time_s = self._transmit(data, self.time_s)
+
+    def read_timer_us(self) -> int:
+        return (self.profile.timer_start_us + round(self.time_s * 1e6)) % 2**32
+
+    def pulse_timestamp(self) -> None:
+        self.pin.pulse(self.time_s, self.profile.timestamp_pulse_s)
+        self.time_s += self.profile.timestamp_pulse_s
+
+    def run_inferences(self, tensor: bytes, count: int, warmup: bool) -> tuple[float, ...]:
+        per_inference_s = self.latency_s
+        if self.profile.latency_jitter:
+            per_inference_s *= 1.0 + self.profile.latency_jitter * self._rng.standard_normal()
+        start = self.time_s
+        end = start + count * per_inference_s
+        self.power.set_current(start, self.profile.active_current_a)
+        self.power.set_current(end, self.profile.idle_current_a)
+        self.batches.append(InferenceBatch(start, end, count, warmup))
+        self.time_s = end
+        if tensor not in self._cache:
+            self._cache[tensor] = self._predict(tensor)
+        return self._cache[tensor]
+
+    def byte_time_s(self) -> float:
+        return byte_time_s(self.baud)

@@ -1,0 +1,90 @@
+"""MACs and parameters per op; the stand-ins against the published MLPerf Tiny totals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tinyjoule.tinyml_workloads.model_info import (
+    conv_macs,
+    depthwise_macs,
+    format_table,
+    fully_connected_macs,
+    read_model_info,
+)
+from tinyjoule.tinyml_workloads.workloads import WORKLOADS
+
+PUBLISHED_MACS = {"kws01": 2.7e6, "vww01": 7.5e6, "ic01": 12.5e6, "ad01": 0.26e6}
+# Ops in the reference firmware's MicroMutableOpResolver for each workload.
+FIRMWARE_OPS = {
+    "kws01": {"FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "RESHAPE", "SOFTMAX",
+              "AVERAGE_POOL_2D"},
+    "vww01": {"FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "RESHAPE", "SOFTMAX",
+              "AVERAGE_POOL_2D"},
+    "ic01": {"ADD", "FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "RESHAPE", "SOFTMAX",
+             "AVERAGE_POOL_2D"},
+    "ad01": {"FULLY_CONNECTED", "QUANTIZE", "DEQUANTIZE"},
+}
+
+
+def test_mac_formulas() -> None:
+    assert conv_macs((1, 25, 5, 64), (64, 10, 4, 1)) == 25 * 5 * 64 * 10 * 4
+    assert conv_macs((1, 8, 8, 32), (32, 3, 3, 8)) == 8 * 8 * 32 * 9 * 8  # grouped: in_c/g = 8
+    assert depthwise_macs((1, 25, 5, 64), (1, 3, 3, 64)) == 25 * 5 * 64 * 9
+    assert fully_connected_macs((1, 12), (12, 64)) == 768
+    assert fully_connected_macs((4, 10), (10, 20)) == 4 * 200
+
+
+@pytest.mark.parametrize("wid", list(PUBLISHED_MACS))
+def test_stand_in_totals_near_the_published_models(wid: str) -> None:
+    info = read_model_info(WORKLOADS[wid].standin_model_path)
+    assert info.total_macs == pytest.approx(PUBLISHED_MACS[wid], rel=0.15)
+    assert info.total_macs == sum(op.macs for op in info.ops)
+    assert {op.op_type for op in info.ops} <= FIRMWARE_OPS[wid]
+
+
+@pytest.mark.parametrize(
+    ("wid", "scale", "zero_point"),
+    [("kws01", 0.5847, 83), ("vww01", 1 / 255, -128), ("ic01", 1.0, -128),
+     ("ad01", 0.3910, 89)],
+)
+def test_stand_in_io_quantisation_close_to_the_reference(
+    wid: str, scale: float, zero_point: int
+) -> None:
+    w = WORKLOADS[wid]
+    info = read_model_info(w.standin_model_path)
+    (inp,), (out,) = info.inputs, info.outputs
+    assert (inp.dtype, inp.shape, out.dtype, out.shape) == (
+        "int8", w.input_shape, "int8", w.model_output_shape,
+    )
+    assert inp.scale == pytest.approx(scale, rel=0.01)
+    assert inp.zero_point == zero_point
+    if w.metric == "top1":
+        assert (out.scale, out.zero_point) == (1 / 256, -128)
+
+
+def test_kws_ops_in_detail() -> None:
+    info = read_model_info(WORKLOADS["kws01"].standin_model_path)
+    first = info.ops[0]
+    assert first.op_type == "CONV_2D"
+    assert first.input_shapes[:2] == ((1, 49, 10, 1), (64, 10, 4, 1))
+    assert first.output_shape == (1, 25, 5, 64)
+    assert first.macs == 320_000
+    assert first.params == 64 * 10 * 4 + 64
+    fc = next(op for op in info.ops if op.op_type == "FULLY_CONNECTED")
+    assert (fc.macs, fc.params) == (768, 64 * 12 + 12)
+    assert all(op.macs == 0 for op in info.ops if op.op_type in {"SOFTMAX", "AVERAGE_POOL_2D"})
+    assert info.total_params == sum(op.params for op in info.ops)
+
+
+def test_to_dict_and_table() -> None:
+    info = read_model_info(WORKLOADS["ic01"].standin_model_path)
+    data = json.loads(json.dumps(info.to_dict()))
+    assert data["total_macs"] == info.total_macs
+    assert data["inputs"][0]["shape"] == [1, 32, 32, 3]
+    assert data["ops"][0]["op_type"] == "CONV_2D"
+    table = format_table(info)
+    assert f"{info.total_macs:,}" in table
+    assert "ADD" in table and "zero_point=-128" in table
+    assert table.splitlines()[-1].split()[0] == "total"

@@ -1,0 +1,123 @@
+"""The workload table agrees with the DUT protocol spec (sections 1.5, 1.6, 1.8, 4.3, 5)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from tinyjoule.firmware_protocol.errors import ConfigurationError
+from tinyjoule.tinyml_workloads.workloads import WORKLOADS, get_workload
+
+IDS = ("kws01", "vww01", "ic01", "ad01")
+
+
+def test_the_four_workloads_keyed_by_id() -> None:
+    assert tuple(WORKLOADS) == IDS
+    assert all(w.id == wid for wid, w in WORKLOADS.items())
+
+
+@pytest.mark.parametrize("wid", IDS)
+def test_input_shape_and_dtype_account_for_every_byte(wid: str) -> None:
+    w = WORKLOADS[wid]
+    assert int(np.prod(w.input_shape)) * np.dtype(w.input_dtype).itemsize == w.input_bytes
+    assert w.input_bytes <= w.max_db_input_size
+
+
+@pytest.mark.parametrize(
+    ("wid", "input_bytes", "dtype", "n_outputs", "max_db"),
+    [
+        ("kws01", 490, "int8", 12, 490),
+        ("vww01", 27648, "uint8", 2, 27648),
+        ("ic01", 3072, "uint8", 10, 3072),
+        ("ad01", 2560, "float32", 1, 5120),
+    ],
+)
+def test_sizes_from_the_spec(wid: str, input_bytes: int, dtype: str, n_outputs: int,
+                             max_db: int) -> None:
+    w = WORKLOADS[wid]
+    assert (w.input_bytes, w.input_dtype, w.n_outputs, w.max_db_input_size) == (
+        input_bytes, dtype, n_outputs, max_db,
+    )
+
+
+def test_class_names_in_reference_label_order() -> None:
+    assert WORKLOADS["kws01"].class_names == (
+        "down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes",
+        "silence", "unknown",
+    )
+    assert WORKLOADS["vww01"].class_names == ("no_person", "person")
+    assert WORKLOADS["ic01"].class_names[:3] == ("airplane", "automobile", "bird")
+    assert len(WORKLOADS["ic01"].class_names) == 10
+    assert WORKLOADS["ad01"].class_names == ("normal", "anomaly")
+    for w in WORKLOADS.values():
+        if w.metric == "top1":
+            assert w.n_outputs == len(w.class_names)
+
+
+@pytest.mark.parametrize(
+    ("wid", "metric", "target"),
+    [("kws01", "top1", 90.0), ("vww01", "top1", 80.0), ("ic01", "top1", 85.0),
+     ("ad01", "auc", 0.85)],
+)
+def test_metric_and_quality_target(wid: str, metric: str, target: float) -> None:
+    assert (WORKLOADS[wid].metric, WORKLOADS[wid].quality_target) == (metric, target)
+
+
+@pytest.mark.parametrize(
+    ("wid", "performance", "energy"),
+    [
+        ("kws01", (70, 10), (70, 10)),
+        ("vww01", (20, 5), (20, 5)),
+        ("ic01", (20, 5), (20, 0)),
+        ("ad01", (1500, 10), (1500, 0)),
+    ],
+)
+def test_infer_counts_per_mode(wid: str, performance: tuple[int, int],
+                               energy: tuple[int, int]) -> None:
+    w = WORKLOADS[wid]
+    assert w.iterations("performance") == performance
+    assert w.iterations("energy") == energy
+    assert w.iterations("accuracy") == (1, 0)
+
+
+def test_baud_rates_per_mode() -> None:
+    for wid in ("kws01", "vww01", "ic01"):
+        w = WORKLOADS[wid]
+        assert (w.baud("performance"), w.baud("accuracy"), w.baud("energy")) == (
+            115200, 115200, 9600,
+        )
+    ad = WORKLOADS["ad01"]
+    assert (ad.baud("performance"), ad.baud("accuracy"), ad.baud("energy")) == (
+        921600, 921600, 9600,
+    )
+    with pytest.raises(ValueError, match="mode"):
+        ad.baud("fast")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="mode"):
+        ad.iterations("fast")  # type: ignore[arg-type]
+
+
+def test_only_ad01_is_windowed_and_only_vww01_has_a_trailing_comma() -> None:
+    assert [w.id for w in WORKLOADS.values() if w.windowed] == ["ad01"]
+    assert (WORKLOADS["ad01"].window_bytes, WORKLOADS["ad01"].stride_bytes) == (2560, 512)
+    assert [w.id for w in WORKLOADS.values() if w.results_trailing_comma] == ["vww01"]
+
+
+def test_stand_in_models_are_committed() -> None:
+    for w in WORKLOADS.values():
+        assert w.standin_model_path.is_file(), w.standin_model_path
+
+
+def test_get_workload_and_unknown_id() -> None:
+    assert get_workload("ic01") is WORKLOADS["ic01"]
+    with pytest.raises(ConfigurationError) as info:
+        get_workload("ic02")
+    message = str(info.value)
+    assert "'ic02'" in message
+    assert all(wid in message for wid in IDS)
+
+
+def test_records_are_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        WORKLOADS["kws01"].input_bytes = 1  # type: ignore[misc]
