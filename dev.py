@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set-up and the two everyday jobs, on Linux, macOS and Windows alike.
 
-    python dev.py demo    # make .venv, install tinyjoule, run the default job on the simulated bench
+    python dev.py demo    # make .venv, install tinyjoule, run the main job (simulated bench)
     python dev.py test    # make .venv, install tinyjoule with its dev extra, run the test suite
     python dev.py lint    # ruff
 

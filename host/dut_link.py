@@ -36,9 +36,9 @@ COMMAND_TIMEOUT_S = 5.0
 def _timeout_error(device: str, command: str, lines: list[str], port: LinePort, timeout_s: float):
     got = f"after {len(lines)} line(s), the last {lines[-1]!r}" if lines else "nothing"
     hint = "check that the board is powered, flashed with MLPerf Tiny firmware and on this port"
-    if port.garbage_lines:
+    if port.garbage_bytes:
         hint = (
-            f"{port.garbage_lines} line(s) of garbage arrived: the baud rate is probably wrong "
+            f"{port.garbage_bytes} byte(s) of garbage arrived: the baud rate is probably wrong "
             "(the reference firmware uses 9600 in energy mode, 115200 or 921600 otherwise)"
         )
     return ResponseTimeout(
@@ -89,8 +89,9 @@ class IoManagerChannel:
         self.port = port
         self.device = f"DUT via IO manager on {port.device}"
 
-    def io_command(self, command: str, timeout_s: float = COMMAND_TIMEOUT_S) -> list[str]:
+    def io_command(self, command: str, timeout_s: float | None = None) -> list[str]:
         """One of the IO manager's own commands; its lines before ``m-ready``."""
+        timeout_s = timeout_s or COMMAND_TIMEOUT_S
         self.port.write(encode_command(command))
         deadline = time.monotonic() + timeout_s
         lines: list[str] = []
@@ -109,7 +110,9 @@ class IoManagerChannel:
         while len(ack) < 2:
             line = self.port.read_line(deadline)
             if line is None:
-                raise _timeout_error(self.port.device, f"dut {command}", ack, self.port, 5.0)
+                raise _timeout_error(
+                    self.port.device, f"dut {command}", ack, self.port, COMMAND_TIMEOUT_S
+                )
             ack.append(line)
         check_passthrough_ack(ack, command)
         assembler = ResponseAssembler()
@@ -171,8 +174,8 @@ class DutLink:
         self.channel = channel
         self.device = channel.device
 
-    def command(self, command: str, timeout_s: float = COMMAND_TIMEOUT_S) -> Response:
-        response = self.channel.exchange(command, timeout_s)
+    def command(self, command: str, timeout_s: float | None = None) -> Response:
+        response = self.channel.exchange(command, timeout_s or COMMAND_TIMEOUT_S)
         if response.first(msg.InitDone) is not None:
             raise ProtocolError(
                 f"{self.device}: the DUT rebooted while running {command!r} (it printed "

@@ -15,12 +15,12 @@ from tinyjoule.host.transcript import Transcript
 POLL_S = 0.02
 
 
-def looks_like_garbage(line: str) -> bool:
-    """True for a line a protocol peer at the right baud would never send."""
-    if not line:
-        return False
-    bad = sum(1 for ch in line if not (32 <= ord(ch) < 127 or ch == "\t"))
-    return bad > len(line) // 4
+_TEXT_BYTES = frozenset(range(32, 127)) | {9, 10, 13, 0}
+
+
+def garbage_bytes(data: bytes) -> int:
+    """How many bytes of ``data`` a text protocol peer at the right baud would never send."""
+    return sum(1 for b in data if b not in _TEXT_BYTES)
 
 
 class LinePort:
@@ -32,7 +32,7 @@ class LinePort:
         self.transcript = transcript
         self._splitter = LineSplitter()
         self._lines: deque[str] = deque()
-        self.garbage_lines = 0
+        self.garbage_bytes = 0
         port.timeout = POLL_S
 
     def write(self, data: bytes) -> None:
@@ -59,10 +59,8 @@ class LinePort:
                 ) from exc
             if data:
                 self.transcript.record(self.device, "<", data)
-                for line in self._splitter.feed(data):
-                    if looks_like_garbage(line):
-                        self.garbage_lines += 1
-                    self._lines.append(line)
+                self.garbage_bytes += garbage_bytes(data)
+                self._lines.extend(self._splitter.feed(data))
         return self._lines.popleft()
 
     def drain(self, quiet_s: float = 0.05, limit_s: float = 1.0) -> list[str]:

@@ -44,6 +44,10 @@ class RunRequest:
     iterations: int | None = None
     sessions_root: Path = field(default_factory=lambda: Path("sessions"))
 
+    def __post_init__(self) -> None:
+        for workload_id in self.workloads:
+            get_workload(workload_id)  # unknown ids fail before anything is opened or written
+
 
 @contextmanager
 def _bench_for(request: RunRequest, workload: Workload) -> Iterator[tuple[BenchSpec, Any]]:
@@ -159,8 +163,6 @@ def run(
     On the first error the session keeps what was measured (marked incomplete) and the error
     is raised again after the summary is written.
     """
-    for wl in request.workloads:
-        get_workload(wl)  # unknown ids fail before anything is opened
     session = session or Session(request.sessions_root, request.mode)
     progress = progress or (lambda label, done, total: None)
     for wl in request.workloads:

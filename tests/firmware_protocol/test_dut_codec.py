@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tinyjoule.firmware_protocol.dut_codec import (
     DIRECT_CHUNK_BYTES,
     IO_MANAGER_CHUNK_BYTES,

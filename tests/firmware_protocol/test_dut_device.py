@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Iterable
 
 import pytest
+
 from tinyjoule.firmware_protocol.dut_device import DutFirmware, FirmwareConfig
 
 PROFILE = b"m-profile-[ULPMark for tinyML Firmware V0.0.1]\r\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tinyjoule.firmware_protocol.dut_device import DutFirmware, FirmwareConfig
 from tinyjoule.firmware_protocol.errors import ProtocolError
 from tinyjoule.firmware_protocol.io_manager_codec import (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from tinyjoule.firmware_protocol.dut_codec import (
     DIRECT_CHUNK_BYTES,
     IO_MANAGER_CHUNK_BYTES,

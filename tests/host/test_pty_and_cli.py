@@ -1,0 +1,146 @@
+"""The real serial code path over pseudo-terminals, and the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from tinyjoule.host.bench import BenchSpec
+from tinyjoule.host.cli import app
+from tinyjoule.host.runner.datasets_cache import synthetic_dataset
+from tinyjoule.host.runner.session_run import RunRequest, run
+from tinyjoule.host.sim.bench import SimBenchConfig, SimulatedBench
+from tinyjoule.host.sim.pty_server import PtyServer
+from tinyjoule.tinyml_workloads.workloads import get_workload
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("io_manager", [None, "h573"])
+def test_performance_run_over_pseudo_terminals(sessions, io_manager) -> None:
+    wl = get_workload("ad01")
+    bench = SimulatedBench(SimBenchConfig(workload_id=wl.id, io_manager=io_manager))
+    dataset = synthetic_dataset(wl, 5, wl.standin_model_path).folder
+    with PtyServer(bench) as server:
+        if io_manager is None:
+            spec = BenchSpec(dut_url=server.paths["dut"])
+        else:
+            spec = BenchSpec(io_url=server.paths["io"], io_kind=io_manager, io_setbaud_wait_s=0)
+        summary = run(
+            RunRequest(workloads=(wl.id,), bench=spec, sessions_root=sessions, dataset_root=dataset)
+        )
+    result = summary["workloads"][0]
+    assert result["complete"]
+    assert result["median_latency_ms"] == pytest.approx(bench.dut.latency_s * 1e3, rel=5e-3)
+
+
+def test_sim_serve_prints_ports_another_program_can_open(tmp_path) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tinyjoule.host.cli",
+            "sim",
+            "serve",
+            "-w",
+            "kws01",
+            "--duration",
+            "20",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        name, path, baud = proc.stdout.readline().split()
+        assert name == "dut" and path.startswith("/dev/") and baud == "115200"
+        import serial
+
+        port = serial.Serial(path, baudrate=115200, timeout=2)
+        port.reset_input_buffer()
+        time.sleep(0.1)
+        port.reset_input_buffer()
+        port.write(b"profile%")
+        reply = b""
+        deadline = time.monotonic() + 5
+        while b"m-ready" not in reply and time.monotonic() < deadline:
+            reply += port.read(64)
+        assert b"m-model-[kws01]\r\nm-ready\r\n" in reply
+        port.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
+
+
+def test_cli_run_json_keys_are_stable(tmp_path) -> None:
+    result = runner.invoke(app, ["run", "-w", "ad01", "--json", "--sessions", str(tmp_path / "s")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    (entry,) = summary["workloads"]
+    for key in ("workload", "mode", "median_latency_ms", "median_throughput_ips", "windows"):
+        assert key in entry
+    assert {"inferences", "duration_s"} <= set(entry["windows"][0])
+
+
+def test_cli_accuracy_json(tmp_path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "--mode",
+            "accuracy",
+            "-w",
+            "kws01",
+            "--accuracy-files",
+            "6",
+            "--json",
+            "--sessions",
+            str(tmp_path / "s"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.stdout)["workloads"][0]
+    assert entry["top1"] == pytest.approx(100.0) and entry["mode"] == "accuracy"
+
+
+def test_cli_error_is_one_clear_line(tmp_path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "run",
+            "-w",
+            "kws01",
+            "--dut",
+            "/dev/tinyjoule-nope",
+            "--dataset",
+            str(tmp_path),
+            "--sessions",
+            str(tmp_path / "s"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "error:" in result.output and "Traceback" not in result.output
+
+
+def test_cli_unknown_workload(tmp_path) -> None:
+    result = runner.invoke(app, ["run", "-w", "xyz01", "--sessions", str(tmp_path / "s")])
+    assert result.exit_code == 1 and "xyz01" in result.output
+
+
+def test_cli_model_info_json() -> None:
+    model = get_workload("ic01").standin_model_path
+    result = runner.invoke(app, ["model-info", str(model), "--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert abs(info["total_macs"] - 12.5e6) / 12.5e6 < 0.02
+
+
+def test_cli_devices_json() -> None:
+    result = runner.invoke(app, ["devices", "--json"])
+    assert result.exit_code == 0
+    assert isinstance(json.loads(result.stdout), list)

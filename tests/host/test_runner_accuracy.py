@@ -1,0 +1,57 @@
+"""Accuracy mode against the simulated bench: every input, top-1 or AUC, the quality target."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tinyjoule.host.runner.session_run import RunRequest, run
+
+
+@pytest.mark.parametrize("workload", ["kws01", "ic01"])
+def test_top1_of_a_faithful_dut_is_100_percent(sessions, workload) -> None:
+    """Synthetic labels are the reference model's predictions: a faithful DUT agrees on all."""
+    summary = run(
+        RunRequest(mode="accuracy", workloads=(workload,), sessions_root=sessions, accuracy_files=8)
+    )
+    result = summary["workloads"][0]
+    assert result["files"] == 8
+    assert result["top1"] == pytest.approx(100.0)
+    assert result["meets_target"] is True
+    text = (Path(summary["session"]) / workload / "results.txt").read_text()
+    assert re.match(r".* Top[- ]1%?\s?[:=] ([\d.]+)", text)
+
+
+def test_ad01_auc_from_per_file_mean_window_mse(sessions) -> None:
+    summary = run(
+        RunRequest(mode="accuracy", workloads=("ad01",), sessions_root=sessions, accuracy_files=12)
+    )
+    result = summary["workloads"][0]
+    assert result["auc"] >= 0.85 and result["meets_target"] is True
+    assert "top1" not in result
+    text = (Path(summary["session"]) / "ad01" / "results.txt").read_text()
+    assert re.match(r".* AUC\s?[:=] ([\d.]+)", text)
+
+
+def test_a_different_model_on_the_dut_lowers_agreement(sessions, tmp_path) -> None:
+    """Labels from the stand-in, DUT running the same model through a dataset copy with one
+    label changed: top-1 drops by exactly one file."""
+    from tinyjoule.host.runner.datasets_cache import synthetic_dataset
+    from tinyjoule.tinyml_workloads.workloads import get_workload
+
+    wl = get_workload("ic01")
+    dataset = synthetic_dataset(wl, 10, wl.standin_model_path)
+    copy = tmp_path / "ic01"
+    copy.mkdir()
+    lines = (dataset.folder / "y_labels.csv").read_text().splitlines()
+    name, n_classes, label = [f.strip() for f in lines[0].split(",")][:3]
+    lines[0] = f"{name},{n_classes},{(int(label) + 1) % 10}"
+    (copy / "y_labels.csv").write_text("\n".join(lines) + "\n")
+    for f in dataset.files:
+        (copy / f.path.name).write_bytes(f.path.read_bytes())
+    summary = run(
+        RunRequest(mode="accuracy", workloads=("ic01",), sessions_root=sessions, dataset_root=copy)
+    )
+    assert summary["workloads"][0]["top1"] == pytest.approx(90.0)
