@@ -20,7 +20,9 @@ def main() -> None:
         total = 0.0
         for workload in ALL_WORKLOADS:
             start = time.perf_counter()
-            summary = run(RunRequest(workloads=(workload,), sessions_root=Path(tmp)))
+            summary = run(
+                RunRequest(mode="performance", workloads=(workload,), sessions_root=Path(tmp))
+            )
             wall = time.perf_counter() - start
             total += wall
             windows = summary["workloads"][0]["windows"]

@@ -16,6 +16,8 @@ from rich.table import Table
 from tinyjoule.firmware_protocol.errors import TinyJouleError
 from tinyjoule.host.bench import BenchSpec, load_board_file
 from tinyjoule.host.devices import list_devices
+from tinyjoule.host.instruments.base import MonitorConfig
+from tinyjoule.host.instruments.registry import parse_monitor
 from tinyjoule.host.results import Session
 from tinyjoule.host.runner.session_run import ALL_WORKLOADS, RunRequest, run
 from tinyjoule.host.sim.board_profile import REFERENCE_BOARD, BoardProfile
@@ -30,7 +32,7 @@ app.add_typer(sim_app, name="sim")
 console = Console()
 err_console = Console(stderr=True)
 
-MODES = ("performance", "accuracy")
+MODES = ("energy", "performance", "accuracy")
 
 
 def _fail(message: str, session: Session | None = None) -> None:
@@ -56,7 +58,24 @@ def _result_table(summary: dict[str, Any]) -> Table:
     mode = summary["mode"]
     table = Table(title=f"tinyjoule {mode} — {summary['session']}")
     table.add_column("workload")
-    if mode == "performance":
+    if mode == "energy":
+        for col in ("µJ/inference", "± (µJ)", "mean mW", "latency (ms)", "inf/window"):
+            table.add_column(col, justify="right")
+        if any("sim_truth_uj_per_inference" in w for w in summary["workloads"]):
+            table.add_column("sim truth µJ/inf", justify="right")
+        for w in summary["workloads"]:
+            row = [
+                w["workload"],
+                f"{w['median_uj_per_inference']:.3f}",
+                f"{w['uncertainty_uj_per_inference']:.3f}",
+                f"{w['mean_power_mw']:.3f}",
+                f"{w['median_latency_ms']:.3f}",
+                str(w["windows"][-1]["inferences"]),
+            ]
+            if "sim_truth_uj_per_inference" in w:
+                row.append(f"{w['sim_truth_uj_per_inference']:.3f}")
+            table.add_row(*row)
+    elif mode == "performance":
         for col in ("median latency (ms)", "median throughput (inf/s)", "windows", "inf/window"):
             table.add_column(col, justify="right")
         for w in summary["workloads"]:
@@ -86,7 +105,7 @@ def _result_table(summary: dict[str, Any]) -> Table:
 
 @app.command("run")
 def run_command(
-    mode: Annotated[str, typer.Option(help="performance or accuracy")] = "performance",
+    mode: Annotated[str, typer.Option(help="energy, performance or accuracy")] = "energy",
     workload: Annotated[
         list[str] | None, typer.Option("--workload", "-w", help="kws01, vww01, ic01, ad01 (repeat)")
     ] = None,
@@ -103,9 +122,26 @@ def run_command(
         Path | None, typer.Option(help="simulated bench only: the .tflite the DUT runs")
     ] = None,
     sim_io: Annotated[
-        str | None,
-        typer.Option(help="simulated bench only: put an IO manager (h573, arduino) in front"),
+        str,
+        typer.Option(
+            help="simulated bench only: IO manager in front of the DUT: h573, arduino, none, or "
+            "auto (h573 in energy mode, none otherwise)"
+        ),
+    ] = "auto",
+    monitor: Annotated[
+        str,
+        typer.Option(help="energy monitor KIND[:PORT], e.g. lpm01a:/dev/ttyACM0, or sim:lpm01a"),
+    ] = "sim:lpm01a",
+    voltage: Annotated[
+        float | None, typer.Option(help="supply voltage the monitor gives the DUT (V)")
     ] = None,
+    sample_rate: Annotated[float, typer.Option(help="monitor sample rate (Hz)")] = 1000.0,
+    monitor_output: Annotated[
+        str, typer.Option(help="monitor samples: energy (J per sample) or current (A)")
+    ] = "energy",
+    monitor_format: Annotated[
+        str, typer.Option(help="LPM01A stream format: ascii_dec or bin_hexa")
+    ] = "ascii_dec",
     sim_profile: Annotated[
         Path | None, typer.Option(help="simulated bench only: board profile TOML")
     ] = None,
@@ -120,12 +156,20 @@ def run_command(
     if mode not in MODES:
         raise typer.BadParameter(f"--mode must be one of {', '.join(MODES)}")
     try:
+        profile = BoardProfile.from_toml(sim_profile) if sim_profile else REFERENCE_BOARD
         request = RunRequest(
             mode=mode,
             workloads=tuple(workload or ALL_WORKLOADS),
             bench=_bench_spec(dut, io, io_kind, board),
-            sim_io_manager=sim_io,
-            sim_profile=BoardProfile.from_toml(sim_profile) if sim_profile else REFERENCE_BOARD,
+            sim_io_manager=None if sim_io == "none" else sim_io,
+            monitor=parse_monitor(monitor),
+            monitor_config=MonitorConfig(
+                voltage_v=voltage if voltage is not None else profile.supply_voltage_v,
+                sample_rate_hz=sample_rate,
+                output=monitor_output,
+                stream_format=monitor_format,
+            ),
+            sim_profile=profile,
             model_path=model,
             dataset_root=dataset,
             accuracy_files=accuracy_files,

@@ -14,9 +14,13 @@ from typing import Any
 
 from tinyjoule.firmware_protocol.errors import ConfigurationError, TinyJouleError
 from tinyjoule.host.bench import BenchSpec, open_dut
+from tinyjoule.host.instruments.base import MonitorConfig
+from tinyjoule.host.instruments.registry import MonitorChoice, parse_monitor
 from tinyjoule.host.results import Session, WorkloadRecord
 from tinyjoule.host.runner.accuracy import count_inputs, run_accuracy
 from tinyjoule.host.runner.datasets_cache import synthetic_dataset, user_dataset
+from tinyjoule.host.runner.energy import EnergyMeasurer, run_energy
+from tinyjoule.host.runner.energy_bench import BOOT_WAIT_S, energy_bench
 from tinyjoule.host.runner.performance import run_performance
 from tinyjoule.host.runner.windows import WINDOW_COUNT
 from tinyjoule.host.sim import protocol_sim
@@ -33,10 +37,12 @@ Progress = Callable[[str, int, int], None]  # (label, done, total)
 
 @dataclass
 class RunRequest:
-    mode: str = "performance"
+    mode: str = "energy"
     workloads: tuple[str, ...] = ALL_WORKLOADS
     bench: BenchSpec | None = None  # None: the simulated bench
-    sim_io_manager: str | None = None
+    sim_io_manager: str | None = "auto"  # auto: an H573 board in energy mode, none otherwise
+    monitor: MonitorChoice = field(default_factory=lambda: parse_monitor("sim:lpm01a"))
+    monitor_config: MonitorConfig | None = None  # None: 1 kHz energy samples at the board's V
     sim_profile: BoardProfile = REFERENCE_BOARD
     model_path: Path | None = None  # the simulated DUT's model (and the synthetic labels')
     dataset_root: Path | None = None
@@ -45,8 +51,33 @@ class RunRequest:
     sessions_root: Path = field(default_factory=lambda: Path("sessions"))
 
     def __post_init__(self) -> None:
+        if self.mode not in ("performance", "accuracy", "energy"):
+            raise ConfigurationError(
+                f"mode {self.mode!r} does not exist; use performance, accuracy or energy"
+            )
         for workload_id in self.workloads:
             get_workload(workload_id)  # unknown ids fail before anything is opened or written
+        if self.mode == "energy" and self.monitor.simulated and self.bench is not None:
+            raise ConfigurationError(
+                "a simulated monitor measures only the simulated board; with a real DUT pass "
+                "--monitor lpm01a:PORT"
+            )
+        if self.mode == "energy" and not self.monitor.simulated and self.bench is None:
+            raise ConfigurationError(
+                f"--monitor {self.monitor.label} measures a real board; give its port with "
+                "--dut/--io or --board"
+            )
+
+    @property
+    def resolved_sim_io(self) -> str | None:
+        if self.sim_io_manager == "auto":
+            return "h573" if self.mode == "energy" else None
+        return self.sim_io_manager
+
+    def resolved_monitor_config(self) -> MonitorConfig:
+        if self.monitor_config is not None:
+            return self.monitor_config
+        return MonitorConfig(voltage_v=self.sim_profile.supply_voltage_v)
 
 
 @contextmanager
@@ -58,18 +89,19 @@ def _bench_for(request: RunRequest, workload: Workload) -> Iterator[tuple[BenchS
         SimBenchConfig(
             workload_id=workload.id,
             firmware_mode="energy" if request.mode == "energy" else "performance",
-            io_manager=request.sim_io_manager,
+            io_manager=request.resolved_sim_io,
             model_path=request.model_path,
             profile=request.sim_profile,
+            monitor=request.monitor.kind if request.mode == "energy" else None,
         )
     )
     name = protocol_sim.register_bench(bench)
-    port = "dut" if request.sim_io_manager is None else "io"
-    url = protocol_sim.bench_url(name, port)
+    io_kind = request.resolved_sim_io
+    url = protocol_sim.bench_url(name, "dut" if io_kind is None else "io")
     spec = (
         BenchSpec(dut_url=url)
-        if port == "dut"
-        else BenchSpec(io_url=url, io_kind=request.sim_io_manager or "arduino")
+        if io_kind is None
+        else BenchSpec(io_url=url, io_kind=io_kind, io_setbaud_wait_s=0.0)
     )
     try:
         yield spec, bench
@@ -110,6 +142,10 @@ def run_workload(
     dataset = _dataset(request, workload)
     timestamp_mode = "energy" if request.mode == "energy" else "performance"
     with _bench_for(request, workload) as (spec, sim_bench):
+        if request.mode == "energy":
+            return _run_energy_workload(
+                request, workload, dataset, record, progress, spec, sim_bench
+            )
         link = open_dut(spec, request.mode, workload, record.transcript)
         try:
             identity = link.handshake(workload.id, timestamp_mode)
@@ -151,6 +187,83 @@ def run_workload(
                 progress(workload.id, 0, total)
                 return run_accuracy(link, workload, dataset, record, step_input)
             raise ConfigurationError(f"mode {request.mode!r} is not available")
+        finally:
+            link.close()
+
+
+def _run_energy_workload(
+    request: RunRequest,
+    workload: Workload,
+    dataset: Dataset,
+    record: WorkloadRecord,
+    progress: Progress,
+    spec: BenchSpec,
+    sim_bench: SimulatedBench | None,
+) -> dict[str, Any]:
+    config = request.resolved_monitor_config()
+    if sim_bench is not None:
+        monitor_url = protocol_sim.bench_url(protocol_sim.name_of(sim_bench), "monitor")
+    else:
+        assert request.monitor.port is not None
+        monitor_url = request.monitor.port
+    attrs = {"workload": workload.id, "dut_bench": spec.dut_url or spec.io_url or ""}
+    with energy_bench(
+        request.monitor,
+        monitor_url,
+        config,
+        record.folder / "trace.h5",
+        attrs,
+        boot_wait_s=0.0 if sim_bench is not None else BOOT_WAIT_S,
+    ) as bench:
+        record.update(
+            monitor={
+                "kind": bench.info.kind,
+                "port": bench.info.port,
+                "firmware": bench.info.firmware_version,
+                "sample_rate_hz": config.sample_rate_hz,
+                "output": config.output,
+                "stream_format": config.stream_format,
+                "supply_voltage_v": config.voltage_v,
+                "accuracy_relative": bench.model.reading_relative,
+                "powers_target": bench.info.powers_target,
+            },
+            trace="trace.h5",
+            simulated=sim_bench is not None,
+        )
+        link = open_dut(spec, "energy", workload, record.transcript)
+        try:
+            identity = link.handshake(workload.id, "energy")
+            record.update(
+                dut={
+                    "vendor": identity.vendor,
+                    "model": identity.model_id,
+                    "timestamp_mode": identity.timestamp_mode,
+                    "device": link.device,
+                }
+            )
+            truth = None
+            if sim_bench is not None:
+                truth = sim_bench.last_window_truth_j
+            measurer = EnergyMeasurer(
+                bench.pump, config.voltage_v, bench.model, bench.writer, truth
+            )
+            done = 0
+
+            def step() -> None:
+                nonlocal done
+                done += 1
+                progress(workload.id, done, WINDOW_COUNT)
+
+            progress(workload.id, 0, WINDOW_COUNT)
+            return run_energy(
+                link,
+                workload,
+                first_inputs(dataset, workload),
+                measurer,
+                record,
+                step,
+                request.iterations,
+            )
         finally:
             link.close()
 

@@ -71,6 +71,7 @@ def run_windows(
     measure: Callable[[str, InferReply], W],
     on_window: Callable[[W], None],
     log: Callable[[str], None],
+    before_infer: Callable[[], None] | None = None,
 ) -> list[W]:
     """Load each input, infer, measure; re-run a short window with more iterations."""
     windows: list[W] = []
@@ -79,6 +80,8 @@ def run_windows(
         log(f"loaded {name} ({len(data)} bytes)")
         for _ in range(MAX_RERUNS + 1):
             timeout = infer_timeout_s(plan.iterations, plan.warmups, plan.seconds_per_inference)
+            if before_infer is not None:
+                before_infer()
             reply = link.infer(plan.iterations, plan.warmups, timeout)
             window = measure(name, reply)
             plan.seconds_per_inference = window.duration_s / window.inferences

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tinyjoule.firmware_protocol.errors import ConfigurationError
 from tinyjoule.firmware_protocol.io_manager_device import IoManagerFirmware
+from tinyjoule.host.sim.analog import BoardFrontEnd
 from tinyjoule.host.sim.board_profile import REFERENCE_BOARD, BoardProfile
 from tinyjoule.host.sim.dut import SimulatedDut
 from tinyjoule.host.sim.links import HostPort, garble
@@ -22,6 +23,16 @@ from tinyjoule.tinyml_workloads.reference import ReferenceModel
 from tinyjoule.tinyml_workloads.workloads import Workload, get_workload
 
 IO_MANAGER_HOST_BAUD = 115200
+MONITOR_BAUD = 3686400  # nominal on USB CDC; the host's setting does not matter
+
+
+def make_simulated_monitor(kind: str, front_end: BoardFrontEnd):
+    """The device side of a simulated monitor measuring ``front_end``."""
+    if kind == "lpm01a":
+        from tinyjoule.host.sim.lpm01a_device import SimulatedLpm01a
+
+        return SimulatedLpm01a(front_end)
+    raise ConfigurationError(f"there is no simulated monitor {kind!r}; use lpm01a")
 
 
 IO_MANAGER_KINDS = ("arduino", "h573")
@@ -48,6 +59,7 @@ class SimBenchConfig:
     model_path: Path | None = None  # None: the workload's stand-in model
     profile: BoardProfile = REFERENCE_BOARD
     fault: SimFault | None = None
+    monitor: str | None = None  # "lpm01a": a simulated monitor powers and measures the board
 
     def resolved_dut_baud(self, workload: Workload) -> int:
         if self.dut_baud is not None:
@@ -112,8 +124,18 @@ class SimulatedBench:
             baud=dut_baud,
             transmit=dut_tx.send,
         )
-        self.dut.boot(0.0)
-        self.scheduler.run()
+        self.front_end = BoardFrontEnd(
+            self.dut.power, self.dut.pin, config.profile.supply_voltage_v
+        )
+        self.monitor = None
+        if config.monitor is None:
+            self.dut.boot(0.0)  # powered from USB as soon as the bench exists
+            self.scheduler.run()
+        else:
+            self.dut.power.set_current(0.0, 0.0)  # unpowered until the monitor says `pwr on`
+            self.monitor = make_simulated_monitor(config.monitor, self.front_end)
+            self.ports["monitor"] = HostPort("monitor", MONITOR_BAUD)
+        self._dut_powered = config.monitor is None
 
     # -- wiring -----------------------------------------------------------------------------
     def _to_dut(self, data: bytes, arrival_s: float) -> None:
@@ -145,18 +167,25 @@ class SimulatedBench:
     # -- host side --------------------------------------------------------------------------
     def host_write(self, port: str, data: bytes, host_baud: int) -> None:
         with self.lock:
+            if port == "monitor":
+                self._monitor_write(data)
+                return
             line = self._host_lines[port]
             line.send(garble(data, host_baud, line.baud), self.host_time_s)
             self.scheduler.run()
 
     def host_read(self, port: str, size: int, host_baud: int) -> bytes:
         with self.lock:
+            if port == "monitor":
+                return self._monitor_read(size)
             data, last_s = self.ports[port].take(size, host_baud)
             self.host_time_s = max(self.host_time_s, last_s)
             return data
 
     def host_waiting(self, port: str) -> int:
         with self.lock:
+            if port == "monitor":
+                self._monitor_fill()
             return self.ports[port].waiting()
 
     def host_flush_input(self, port: str) -> None:
@@ -166,3 +195,34 @@ class SimulatedBench:
     @property
     def dut_time_s(self) -> float:
         return self.dut.time_s
+
+    # -- the simulated monitor --------------------------------------------------------------
+    def _monitor_write(self, data: bytes) -> None:
+        assert self.monitor is not None
+        now = max(self.host_time_s, self.dut.time_s if not self._dut_powered else 0.0)
+        self.monitor.receive(data, now)
+        self._monitor_fill()
+        powered = bool(self.monitor.target_powered)
+        if powered and not self._dut_powered:
+            self._dut_powered = True
+            self.dut.boot(now)
+            self.scheduler.run()
+        elif not powered and self._dut_powered:
+            self._dut_powered = False
+            self.dut.power.set_current(max(now, self.dut.power.times_s[-1]), 0.0)
+
+    def _monitor_fill(self) -> None:
+        assert self.monitor is not None
+        self.ports["monitor"].deliver(self.monitor.output(self.host_time_s), self.host_time_s)
+
+    def _monitor_read(self, size: int) -> bytes:
+        self._monitor_fill()
+        data, _ = self.ports["monitor"].take(size, MONITOR_BAUD)
+        return data
+
+    def last_window_truth_j(self) -> float:
+        """Exact energy drawn between the last two falling edges of the timestamp pin."""
+        falling = self.dut.pin.falling_times_s()
+        if len(falling) < 2:
+            raise ValueError("the simulated board has not pulsed its timestamp pin twice yet")
+        return self.front_end.supply_voltage_v() * self.front_end.charge_c(falling[-2], falling[-1])

@@ -77,7 +77,9 @@ class SimulatedDut:
 
     # -- driving the board ------------------------------------------------------------------
     def boot(self, at_s: float) -> None:
+        """Power-on or reset: the board draws idle current from here on, then the banner."""
         self.time_s = max(self.time_s, at_s)
+        self.power.set_current(self.time_s, self.profile.idle_current_a)
         self.firmware.boot()
 
     def receive(self, data: bytes, arrival_s: float) -> None:

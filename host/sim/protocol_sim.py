@@ -37,6 +37,15 @@ def register_bench(bench: SimulatedBench, name: str | None = None) -> str:
     return name
 
 
+def name_of(bench: SimulatedBench) -> str:
+    """The name ``bench`` was registered under."""
+    with _REGISTRY_LOCK:
+        for name, candidate in _BENCHES.items():
+            if candidate is bench:
+                return name
+    raise KeyError("this simulated bench is not registered; call register_bench() first")
+
+
 def unregister_bench(name: str) -> None:
     with _REGISTRY_LOCK:
         _BENCHES.pop(name, None)

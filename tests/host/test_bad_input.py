@@ -92,7 +92,14 @@ def test_wrong_model_on_the_dut_is_refused(sim_url, sessions) -> None:
 def test_model_that_does_not_fit_the_workload(sessions) -> None:
     ic_model = get_workload("ic01").standin_model_path
     with pytest.raises(ConfigurationError, match=r"ic01_standin\.tflite"):
-        run(RunRequest(workloads=("kws01",), sessions_root=sessions, model_path=ic_model))
+        run(
+            RunRequest(
+                mode="performance",
+                workloads=("kws01",),
+                sessions_root=sessions,
+                model_path=ic_model,
+            )
+        )
 
 
 def test_dataset_file_of_wrong_size(sessions, tmp_path) -> None:
@@ -105,7 +112,14 @@ def test_dataset_file_of_wrong_size(sessions, tmp_path) -> None:
     victim = sorted(folder.glob("*.bin"))[2]
     victim.write_bytes(victim.read_bytes()[:100])
     with pytest.raises(ConfigurationError, match=victim.name):
-        run(RunRequest(workloads=(wl.id,), sessions_root=sessions, dataset_root=folder))
+        run(
+            RunRequest(
+                mode="performance",
+                workloads=(wl.id,),
+                sessions_root=sessions,
+                dataset_root=folder,
+            )
+        )
 
 
 def test_port_that_does_not_exist(sessions) -> None:

@@ -32,7 +32,13 @@ def test_performance_run_over_pseudo_terminals(sessions, io_manager) -> None:
         else:
             spec = BenchSpec(io_url=server.paths["io"], io_kind=io_manager, io_setbaud_wait_s=0)
         summary = run(
-            RunRequest(workloads=(wl.id,), bench=spec, sessions_root=sessions, dataset_root=dataset)
+            RunRequest(
+                mode="performance",
+                workloads=(wl.id,),
+                bench=spec,
+                sessions_root=sessions,
+                dataset_root=dataset,
+            )
         )
     result = summary["workloads"][0]
     assert result["complete"]
@@ -78,7 +84,10 @@ def test_sim_serve_prints_ports_another_program_can_open(tmp_path) -> None:
 
 
 def test_cli_run_json_keys_are_stable(tmp_path) -> None:
-    result = runner.invoke(app, ["run", "-w", "ad01", "--json", "--sessions", str(tmp_path / "s")])
+    result = runner.invoke(
+        app,
+        ["run", "--mode", "performance", "-w", "ad01", "--json", "--sessions", str(tmp_path / "s")],
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     (entry,) = summary["workloads"]

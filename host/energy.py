@@ -1,0 +1,186 @@
+"""Window integration: the energy between two timestamp events, with its uncertainty.
+
+An event at sample index ``k`` means the pin edge happened during sample ``k - 1`` (the
+monitor reports it before the next sample). The edge's position inside that sample is
+unknown, so each boundary sample counts half, and half a boundary sample is the edge part
+of the uncertainty. Current samples give E = V x sum(I) / fs; energy samples give E = sum.
+
+``StreamIntegrator`` does this block by block with bounded memory: it keeps the running
+sum at every block start and the last few blocks, so it can answer for any window whose
+boundary samples are still held.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from tinyjoule.firmware_protocol.errors import MeasurementError
+from tinyjoule.host.trace import SampleBlock
+
+EDGE_SAMPLE_OFFSET = 1  # an event at index k: the edge lies in sample k - 1
+
+
+@dataclass(frozen=True, slots=True)
+class UncertaintyModel:
+    """The instrument's stated relative accuracies (bounds) used for every figure."""
+
+    reading_relative: float  # gain/offset accuracy of a current or energy reading
+    sample_rate_relative: float = 1e-4  # time base
+
+
+@dataclass(frozen=True, slots=True)
+class WindowEnergy:
+    """The energy of one window and its uncertainty (bounds added in quadrature)."""
+
+    start_index: int
+    end_index: int
+    sample_rate_hz: float
+    energy_j: float
+    uncertainty_j: float
+    edge_uncertainty_j: float
+
+    @property
+    def duration_s(self) -> float:
+        return (self.end_index - self.start_index) / self.sample_rate_hz
+
+    @property
+    def energy_uj(self) -> float:
+        return self.energy_j * 1e6
+
+    @property
+    def mean_power_w(self) -> float:
+        return self.energy_j / self.duration_s
+
+
+def window_energy(
+    boundary_start: float,
+    inner_sum: float,
+    boundary_end: float,
+    start_index: int,
+    end_index: int,
+    unit: str,
+    sample_rate_hz: float,
+    voltage_v: float,
+    model: UncertaintyModel,
+) -> WindowEnergy:
+    """Energy from the sum of the whole samples inside a window and its two edge samples."""
+    scale = voltage_v / sample_rate_hz if unit == "A" else 1.0
+    energy = scale * (inner_sum + 0.5 * (boundary_start + boundary_end))
+    edge = scale * 0.5 * math.hypot(boundary_start, boundary_end)
+    total = math.sqrt(
+        (model.reading_relative * energy) ** 2
+        + (model.sample_rate_relative * energy) ** 2
+        + edge**2
+    )
+    return WindowEnergy(start_index, end_index, sample_rate_hz, energy, total, edge)
+
+
+def integrate_array(
+    samples: np.ndarray,
+    first_index: int,
+    start_event: int,
+    end_event: int,
+    unit: str,
+    sample_rate_hz: float,
+    voltage_v: float,
+    model: UncertaintyModel,
+) -> WindowEnergy:
+    """``window_energy`` over samples held in one array (``samples[0]`` is ``first_index``)."""
+    a = start_event - EDGE_SAMPLE_OFFSET - first_index
+    b = end_event - EDGE_SAMPLE_OFFSET - first_index
+    if end_event <= start_event:
+        raise MeasurementError(f"window end event {end_event} is not after start {start_event}")
+    if a < 0 or b >= len(samples):
+        raise MeasurementError(
+            f"window [{start_event}, {end_event}) needs samples {a + first_index}.."
+            f"{b + first_index} but the trace holds {first_index}..{first_index + len(samples) - 1}"
+        )
+    inner = float(np.sum(samples[a + 1 : b], dtype=np.float64))
+    return window_energy(
+        float(samples[a]),
+        inner,
+        float(samples[b]),
+        start_event,
+        end_event,
+        unit,
+        sample_rate_hz,
+        voltage_v,
+        model,
+    )
+
+
+class StreamIntegrator:
+    """Running sums over a stream of sample blocks, answering windows with bounded memory."""
+
+    def __init__(self, keep_blocks: int = 64) -> None:
+        self._blocks: deque[tuple[SampleBlock, float]] = deque(maxlen=keep_blocks)
+        self._total = 0.0
+        self.end_index = 0
+        self.unit: str | None = None
+        self.sample_rate_hz: float | None = None
+
+    def add(self, block: SampleBlock) -> None:
+        if self.unit is None:
+            self.unit, self.sample_rate_hz = block.unit, block.sample_rate_hz
+        if block.first_index != self.end_index:
+            raise MeasurementError(
+                f"sample block starts at {block.first_index}, expected {self.end_index}: the "
+                "stream has a gap the monitor did not report"
+            )
+        self._blocks.append((block, self._total))
+        self._total += float(np.sum(block.samples, dtype=np.float64))
+        self.end_index = block.end_index
+
+    def _locate(self, index: int) -> tuple[SampleBlock, float]:
+        for block, before in reversed(self._blocks):
+            if block.first_index <= index < block.end_index:
+                return block, before
+        raise MeasurementError(
+            f"sample {index} is no longer held (holding {self.held_from()}..{self.end_index - 1});"
+            " the window was asked for too late"
+        )
+
+    def held_from(self) -> int:
+        return self._blocks[0][0].first_index if self._blocks else self.end_index
+
+    def prefix(self, index: int) -> float:
+        """Sum of samples [0, index)."""
+        if index == self.end_index:
+            return self._total
+        block, before = self._locate(index)
+        upto = index - block.first_index
+        return before + float(np.sum(block.samples[:upto], dtype=np.float64))
+
+    def value(self, index: int) -> float:
+        block, _ = self._locate(index)
+        return float(block.samples[index - block.first_index])
+
+    def ready(self, end_event: int) -> bool:
+        return self.end_index >= end_event - EDGE_SAMPLE_OFFSET + 1
+
+    def window(
+        self, start_event: int, end_event: int, voltage_v: float, model: UncertaintyModel
+    ) -> WindowEnergy:
+        if end_event <= start_event:
+            raise MeasurementError(f"window end event {end_event} is not after start {start_event}")
+        a = start_event - EDGE_SAMPLE_OFFSET
+        b = end_event - EDGE_SAMPLE_OFFSET
+        if a < 0 or not self.ready(end_event):
+            raise MeasurementError(f"samples {a}..{b} of window are not all in yet")
+        inner = self.prefix(b) - self.prefix(a + 1)
+        assert self.unit is not None and self.sample_rate_hz is not None
+        return window_energy(
+            self.value(a),
+            inner,
+            self.value(b),
+            start_event,
+            end_event,
+            self.unit,
+            self.sample_rate_hz,
+            voltage_v,
+            model,
+        )

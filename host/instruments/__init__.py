@@ -1,0 +1,1 @@
+"""Energy monitors behind one interface; drivers are found through ``registry``."""

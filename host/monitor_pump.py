@@ -1,0 +1,142 @@
+"""A thread that keeps reading the energy monitor while the runner talks to the DUT.
+
+Real monitors stream continuously and overrun if nobody reads them (the DUT conversation can
+block for many seconds), so a pump thread moves every item into the integrator and the trace
+file as it arrives, and keeps the timestamp events and drops for the runner to check.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from tinyjoule.firmware_protocol.errors import MeasurementTimeout, TinyJouleError
+from tinyjoule.host.energy import StreamIntegrator, UncertaintyModel, WindowEnergy
+from tinyjoule.host.instruments.base import EnergyMonitor
+from tinyjoule.host.trace import Event, MonitorStatus, SampleBlock, SampleDrop, StreamItem
+from tinyjoule.host.trace_file import TraceWriter
+
+READ_POLL_S = 0.05
+BUFFER_WARNING_PERCENT = 80
+
+
+class MonitorPump:
+    """Reads ``monitor`` on a thread; the runner asks for events and windows."""
+
+    def __init__(self, monitor: EnergyMonitor, device: str, writer: TraceWriter | None) -> None:
+        self.monitor = monitor
+        self.device = device
+        self.writer = writer
+        self.integrator = StreamIntegrator()
+        self.events: list[Event] = []
+        self.drops: list[SampleDrop] = []
+        self.max_buffer_percent = 0
+        self.error: TinyJouleError | None = None
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="monitor-pump", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                items = self.monitor.read(READ_POLL_S)
+            except TinyJouleError as exc:
+                with self._cond:
+                    self.error = exc
+                    self._cond.notify_all()
+                return
+            if items:
+                self._dispatch(items)
+
+    def _dispatch(self, items: list[StreamItem]) -> None:
+        with self._cond:
+            for item in items:
+                if isinstance(item, SampleBlock):
+                    self.integrator.add(item)
+                    if self.writer is not None:
+                        self.writer.add_block(item)
+                elif isinstance(item, Event):
+                    self.events.append(item)
+                    if self.writer is not None:
+                        self.writer.add_event(item)
+                elif isinstance(item, SampleDrop):
+                    self.drops.append(item)
+                    if self.writer is not None:
+                        self.writer.add_drop(item)
+                elif isinstance(item, MonitorStatus):
+                    self.max_buffer_percent = max(self.max_buffer_percent, item.buffer_percent)
+            self._cond.notify_all()
+
+    def _raise_if_failed(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def event_count(self) -> int:
+        with self._cond:
+            self._raise_if_failed()
+            return len(self.events)
+
+    def wait_for_events(self, total: int, timeout_s: float) -> list[Event]:
+        """All events once at least ``total`` have arrived; raises after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while len(self.events) < total:
+                self._raise_if_failed()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise MeasurementTimeout(
+                        f"{self.device}: expected {total} timestamp event(s), got "
+                        f"{len(self.events)} within {timeout_s:g} s; check the timestamp wire "
+                        "to the monitor's event input (LPM01A: Arduino D7) and that the "
+                        "firmware is built for energy mode"
+                    )
+                self._cond.wait(remaining)
+            return list(self.events)
+
+    def window(
+        self,
+        start_event: int,
+        end_event: int,
+        voltage_v: float,
+        model: UncertaintyModel,
+        timeout_s: float,
+    ) -> WindowEnergy:
+        """The window's energy once its last sample is in (waits up to ``timeout_s``)."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while not self.integrator.ready(end_event):
+                self._raise_if_failed()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise MeasurementTimeout(
+                        f"{self.device}: samples up to index {end_event} did not arrive within "
+                        f"{timeout_s:g} s (have {self.integrator.end_index}); is the monitor "
+                        "still streaming?"
+                    )
+                self._cond.wait(remaining)
+            return self.integrator.window(start_event, end_event, voltage_v, model)
+
+    def dropped_between(self, start: int, end: int) -> int:
+        with self._cond:
+            return sum(
+                d.count
+                for d in self.drops
+                if d.first_index < end and d.first_index + d.count > start
+            )
+
+    def stop(self) -> None:
+        """Stop the thread, then the acquisition; the last items are dispatched too."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5.0)
+        try:
+            rest = self.monitor.stop()
+        except TinyJouleError as exc:
+            if self.error is None:
+                self.error = exc
+            return
+        if rest:
+            self._dispatch(rest)

@@ -1,0 +1,89 @@
+"""Setting up an energy run: the monitor powers the DUT, streams, and feeds the pump.
+
+Order, as on a real bench: open and configure the monitor, power the target, start the
+acquisition and the pump thread, give the DUT time to boot, then open the DUT link. The
+trace file is written from the first sample on; whatever happens, the monitor is stopped,
+the target powered off and the trace closed (marked complete or not).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinyjoule.host.energy import UncertaintyModel
+from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
+from tinyjoule.host.instruments.registry import MonitorChoice, driver_class
+from tinyjoule.host.monitor_pump import MonitorPump
+from tinyjoule.host.trace_file import TraceWriter
+
+BOOT_WAIT_S = 1.0
+
+
+@dataclass
+class EnergyBench:
+    monitor: EnergyMonitor
+    info: MonitorInfo
+    pump: MonitorPump
+    writer: TraceWriter
+    config: MonitorConfig
+    model: UncertaintyModel
+
+
+@contextmanager
+def energy_bench(
+    choice: MonitorChoice,
+    url: str,
+    config: MonitorConfig,
+    trace_path: Path,
+    attrs: dict[str, object],
+    boot_wait_s: float = BOOT_WAIT_S,
+) -> Iterator[EnergyBench]:
+    monitor: EnergyMonitor = driver_class(choice.kind)(url)
+    info = monitor.open()
+    writer: TraceWriter | None = None
+    pump: MonitorPump | None = None
+    error: str | None = None
+    try:
+        monitor.configure(config)
+        device = f"{info.kind.upper()} ({info.port})"
+        writer = TraceWriter(
+            trace_path,
+            {
+                **attrs,
+                "sample_rate_hz": config.sample_rate_hz,
+                "unit": "J" if config.output == "energy" else "A",
+                "supply_voltage_v": config.voltage_v,
+                "instrument": info.kind,
+                "instrument_port": info.port,
+                "instrument_firmware": info.firmware_version,
+                "instrument_serial": info.serial_number or "",
+                "stream_format": config.stream_format,
+                "powers_target": info.powers_target,
+            },
+        )
+        pump = MonitorPump(monitor, device, writer)
+        monitor.power(True)
+        monitor.start()
+        pump.start()
+        if boot_wait_s:
+            time.sleep(boot_wait_s)
+        model = UncertaintyModel(reading_relative=monitor.accuracy_relative)
+        yield EnergyBench(monitor, info, pump, writer, config, model)
+    except BaseException as exc:
+        error = str(exc) or type(exc).__name__
+        raise
+    finally:
+        if pump is not None:
+            pump.stop()
+            if error is None and pump.error is not None:
+                error = str(pump.error)
+        with contextlib.suppress(Exception):  # cleanup must not hide the first error
+            monitor.power(False)
+        monitor.close()
+        if writer is not None:
+            writer.close(error)

@@ -1,0 +1,75 @@
+"""What a simulated energy monitor's front end measures: the board's current and its pin.
+
+Turns the simulated DUT's piecewise-constant supply current into exact per-sample charge
+(vectorised: the cumulative charge is piecewise linear, so it is interpolated at the sample
+boundaries) and reports timestamp-pin edges in a time range.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import numpy as np
+
+from tinyjoule.host.sim.power import PinRecorder, PowerRecorder
+
+
+class BoardFrontEnd:
+    """The ``AnalogFrontEnd`` a simulated monitor measures: one board's supply and pin."""
+
+    def __init__(self, power: PowerRecorder, pin: PinRecorder, voltage_v: float) -> None:
+        self._power = power
+        self._pin = pin
+        self._voltage_v = voltage_v
+        self._n_breaks = 0
+        self._times = np.zeros(1)
+        self._currents = np.zeros(1)
+        self._cumulative = np.zeros(1)
+
+    def supply_voltage_v(self) -> float:
+        return self._voltage_v
+
+    def set_supply_voltage_v(self, voltage_v: float) -> None:
+        self._voltage_v = voltage_v
+
+    def _refresh(self) -> None:
+        n = len(self._power.times_s)
+        if n == self._n_breaks:
+            return
+        times = np.asarray(self._power.times_s, dtype=np.float64)
+        currents = np.asarray(self._power.currents_a, dtype=np.float64)
+        cumulative = np.zeros(n)
+        cumulative[1:] = np.cumsum(currents[:-1] * np.diff(times))
+        self._times, self._currents, self._cumulative = times, currents, cumulative
+        self._n_breaks = n
+
+    def _charge_at(self, t: np.ndarray) -> np.ndarray:
+        """Charge drawn from time 0 to each ``t`` (exact for piecewise-constant current)."""
+        self._refresh()
+        idx = np.searchsorted(self._times, t, side="right") - 1
+        idx = np.clip(idx, 0, len(self._times) - 1)
+        return self._cumulative[idx] + self._currents[idx] * (t - self._times[idx])
+
+    def charge_c(self, start_s: float, end_s: float) -> float:
+        if end_s <= start_s:
+            return 0.0
+        q = self._charge_at(np.array([start_s, end_s]))
+        return float(q[1] - q[0])
+
+    def charge_per_period_c(self, t0: float, fs: float, k0: int, n: int) -> np.ndarray:
+        """Charge in each of the ``n`` sample periods [t0+(k0+i)/fs, t0+(k0+i+1)/fs)."""
+        bounds = t0 + (k0 + np.arange(n + 1, dtype=np.float64)) / fs
+        return np.diff(self._charge_at(bounds))
+
+    def _edges(self, start_s: float, end_s: float, rising: bool) -> list[float]:
+        edges = self._pin.edges
+        times = [e.time_s for e in edges]
+        lo = bisect.bisect_left(times, start_s)
+        hi = bisect.bisect_left(times, end_s)
+        return [e.time_s for e in edges[lo:hi] if e.rising == rising]
+
+    def falling_edges_s(self, start_s: float, end_s: float) -> list[float]:
+        return self._edges(start_s, end_s, rising=False)
+
+    def rising_edges_s(self, start_s: float, end_s: float) -> list[float]:
+        return self._edges(start_s, end_s, rising=True)
