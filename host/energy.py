@@ -114,11 +114,19 @@ def integrate_array(
 
 
 class StreamIntegrator:
-    """Running sums over a stream of sample blocks, answering windows with bounded memory."""
+    """Running sums over a stream of sample blocks, answering windows with bounded memory.
+
+    A window needs, at each of its two boundary samples, the running sum up to that sample
+    and the sample itself. ``mark(index)`` asks for them; they are taken as the sample
+    streams past (or at once, from the last few blocks kept, for a sample already seen).
+    Nothing else is kept, so memory does not grow with the length of the run.
+    """
 
     def __init__(self, keep_blocks: int = 64) -> None:
         self._blocks: deque[tuple[SampleBlock, float]] = deque(maxlen=keep_blocks)
         self._total = 0.0
+        self._pending: set[int] = set()
+        self._marks: dict[int, tuple[float, float]] = {}  # sample -> (sum before it, value)
         self.end_index = 0
         self.unit: str | None = None
         self.sample_rate_hz: float | None = None
@@ -131,33 +139,42 @@ class StreamIntegrator:
                 f"sample block starts at {block.first_index}, expected {self.end_index}: the "
                 "stream has a gap the monitor did not report"
             )
-        self._blocks.append((block, self._total))
+        before = self._total
+        self._blocks.append((block, before))
         self._total += float(np.sum(block.samples, dtype=np.float64))
         self.end_index = block.end_index
+        if self._pending:
+            for sample in [s for s in self._pending if s < self.end_index]:
+                self._marks[sample] = self._read(block, before, sample)
+                self._pending.discard(sample)
 
-    def _locate(self, index: int) -> tuple[SampleBlock, float]:
-        for block, before in reversed(self._blocks):
-            if block.first_index <= index < block.end_index:
-                return block, before
-        raise MeasurementError(
-            f"sample {index} is no longer held (holding {self.held_from()}..{self.end_index - 1});"
-            " the window was asked for too late"
-        )
+    @staticmethod
+    def _read(block: SampleBlock, before: float, sample: int) -> tuple[float, float]:
+        offset = sample - block.first_index
+        prefix = before + float(np.sum(block.samples[:offset], dtype=np.float64))
+        return prefix, float(block.samples[offset])
 
     def held_from(self) -> int:
         return self._blocks[0][0].first_index if self._blocks else self.end_index
 
-    def prefix(self, index: int) -> float:
-        """Sum of samples [0, index)."""
-        if index == self.end_index:
-            return self._total
-        block, before = self._locate(index)
-        upto = index - block.first_index
-        return before + float(np.sum(block.samples[:upto], dtype=np.float64))
+    def mark(self, sample: int) -> None:
+        """Keep the running sum before ``sample`` and its value, now or when it arrives."""
+        if sample in self._marks or sample < 0:
+            return
+        if sample >= self.end_index:
+            self._pending.add(sample)
+            return
+        for block, before in reversed(self._blocks):
+            if block.first_index <= sample < block.end_index:
+                self._marks[sample] = self._read(block, before, sample)
+                return
+        raise MeasurementError(
+            f"sample {sample} is no longer held (holding {self.held_from()}.."
+            f"{self.end_index - 1}); its event was reported too late"
+        )
 
-    def value(self, index: int) -> float:
-        block, _ = self._locate(index)
-        return float(block.samples[index - block.first_index])
+    def mark_event(self, event_index: int) -> None:
+        self.mark(event_index - EDGE_SAMPLE_OFFSET)
 
     def ready(self, end_event: int) -> bool:
         return self.end_index >= end_event - EDGE_SAMPLE_OFFSET + 1
@@ -170,13 +187,17 @@ class StreamIntegrator:
         a = start_event - EDGE_SAMPLE_OFFSET
         b = end_event - EDGE_SAMPLE_OFFSET
         if a < 0 or not self.ready(end_event):
-            raise MeasurementError(f"samples {a}..{b} of window are not all in yet")
-        inner = self.prefix(b) - self.prefix(a + 1)
+            raise MeasurementError(f"samples {a}..{b} of the window are not all in yet")
+        self.mark(a)
+        self.mark(b)
+        prefix_a, value_a = self._marks[a]
+        prefix_b, value_b = self._marks[b]
+        inner = prefix_b - (prefix_a + value_a)
         assert self.unit is not None and self.sample_rate_hz is not None
         return window_energy(
-            self.value(a),
+            value_a,
             inner,
-            self.value(b),
+            value_b,
             start_event,
             end_event,
             self.unit,
@@ -184,3 +205,8 @@ class StreamIntegrator:
             voltage_v,
             model,
         )
+
+    def forget_before(self, sample: int) -> None:
+        """Drop marks of samples before ``sample`` (windows already measured)."""
+        for key in [k for k in self._marks if k < sample]:
+            del self._marks[key]

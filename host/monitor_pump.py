@@ -59,6 +59,7 @@ class MonitorPump:
                     if self.writer is not None:
                         self.writer.add_block(item)
                 elif isinstance(item, Event):
+                    self.integrator.mark_event(item.sample_index)
                     self.events.append(item)
                     if self.writer is not None:
                         self.writer.add_event(item)
