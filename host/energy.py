@@ -210,3 +210,38 @@ class StreamIntegrator:
         """Drop marks of samples before ``sample`` (windows already measured)."""
         for key in [k for k in self._marks if k < sample]:
             del self._marks[key]
+
+
+def range_energy(
+    samples: np.ndarray,
+    first_index: int,
+    start: int,
+    end: int,
+    unit: str,
+    sample_rate_hz: float,
+    voltage_v: float,
+    model: UncertaintyModel,
+    edge_samples: float = 1.0,
+) -> WindowEnergy:
+    """Energy of the half-open sample range ``[start, end)``: the published runners'
+    convention (whole samples, no half edges). ``edge_samples`` is how many samples either
+    way each boundary may be off (EEMBC times are rounded to 1 ms: one sample at 1 kHz)."""
+    a, b = start - first_index, end - first_index
+    if end <= start:
+        raise MeasurementError(f"sample range [{start}, {end}) is empty")
+    if a < 0 or b > len(samples):
+        raise MeasurementError(
+            f"sample range [{start}, {end}) is outside the trace, which holds "
+            f"{first_index}..{first_index + len(samples) - 1}"
+        )
+    scale = voltage_v / sample_rate_hz if unit == "A" else 1.0
+    energy = scale * float(np.sum(samples[a:b], dtype=np.float64))
+    edge_start = float(samples[a]) if a < len(samples) else 0.0
+    edge_end = float(samples[b - 1])
+    edge = scale * edge_samples * math.hypot(edge_start, edge_end)
+    total = math.sqrt(
+        (model.reading_relative * energy) ** 2
+        + (model.sample_rate_relative * energy) ** 2
+        + edge**2
+    )
+    return WindowEnergy(start, end, sample_rate_hz, energy, total, edge)
