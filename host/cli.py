@@ -59,10 +59,10 @@ def _result_table(summary: dict[str, Any]) -> Table:
     table = Table(title=f"tinyjoule {mode} — {summary['session']}")
     table.add_column("workload")
     if mode == "energy":
-        for col in ("µJ/inference", "± (µJ)", "mean mW", "latency (ms)", "inf/window"):
+        for col in ("µJ/inf", "± µJ/inf", "mean mW", "ms/inf", "inf/window"):
             table.add_column(col, justify="right")
         if any("sim_truth_uj_per_inference" in w for w in summary["workloads"]):
-            table.add_column("sim truth µJ/inf", justify="right")
+            table.add_column("sim truth", justify="right")
         for w in summary["workloads"]:
             row = [
                 w["workload"],

@@ -31,6 +31,8 @@ class MonitorPump:
         self.events: list[Event] = []
         self.drops: list[SampleDrop] = []
         self.max_buffer_percent = 0
+        self._cycles = 0
+        self._pending_drop: SampleDrop | None = None
         self.error: TinyJouleError | None = None
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -48,8 +50,7 @@ class MonitorPump:
                     self.error = exc
                     self._cond.notify_all()
                 return
-            if items:
-                self._dispatch(items)
+            self._dispatch(items)
 
     def _dispatch(self, items: list[StreamItem]) -> None:
         with self._cond:
@@ -64,12 +65,39 @@ class MonitorPump:
                     if self.writer is not None:
                         self.writer.add_event(item)
                 elif isinstance(item, SampleDrop):
-                    self.drops.append(item)
+                    # A counted drop lies somewhere before the status record that revealed it.
+                    self._pending_drop = item
                     if self.writer is not None:
                         self.writer.add_drop(item)
                 elif isinstance(item, MonitorStatus):
                     self.max_buffer_percent = max(self.max_buffer_percent, item.buffer_percent)
+                    if self._pending_drop is not None:
+                        first = self._pending_drop.first_index
+                        span = max(item.sample_index - first, self._pending_drop.count)
+                        self.drops.append(SampleDrop(first, span))
+                        self._pending_drop = None
+            if self._pending_drop is not None and not any(
+                isinstance(i, MonitorStatus) for i in items
+            ):
+                self.drops.append(self._pending_drop)
+                self._pending_drop = None
+            self._cycles += 1
             self._cond.notify_all()
+
+    def sync(self, timeout_s: float = 5.0) -> None:
+        """Return once the pump has read everything the monitor had sent before this call."""
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            target = self._cycles + 2  # a whole read cycle that started after this call
+            while self._cycles < target:
+                self._raise_if_failed()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise MeasurementTimeout(
+                        f"{self.device}: the monitor stream stalled (no read completed within "
+                        f"{timeout_s:g} s); is it still connected?"
+                    )
+                self._cond.wait(remaining)
 
     def _raise_if_failed(self) -> None:
         if self.error is not None:

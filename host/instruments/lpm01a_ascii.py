@@ -1,7 +1,8 @@
 """LPM01A ``ascii_dec`` stream decoder, and the stream bookkeeping both formats share.
 
 Bytes in, ``StreamItem``s out, for any split of the stream (spec 1.5). A sample line is
-``dddd±dd\\r\\n`` = mantissa × 10^(±exp) in A (``output current``) or J (``output energy``).
+``dddd±dd\\r\\n`` = mantissa × 10^(±exp) in A (``output current``) or J (``output energy``),
+correctly rounded (as ``float("6409e-07")``) for exponents up to ±22, within an ulp beyond.
 Sample lines are parsed vectorised; any other line takes the slow path: several glued values,
 a ``\\x00`` after a ``TimeStamp`` line, prompts, acks, ``event NN ris``, ``TimeStamp: 001s
 000ms, buff 00%``, ``end``, ``Acquisition completed``, ``summary``/``pwr`` lines, errors.
@@ -100,7 +101,9 @@ class StreamTracker:
             else:
                 self.extra_samples += received - expected
         self._last_stamp = (ms, self.next_index)
-        self._items.append(MonitorStatus(sample_index=self.next_index, buffer_percent=buffer_percent))
+        self._items.append(
+            MonitorStatus(sample_index=self.next_index, buffer_percent=buffer_percent)
+        )
 
     def failure(self, text: str) -> MeasurementError:
         return MeasurementError(
@@ -192,20 +195,20 @@ class AsciiDecoder:
             return
         is_regular = np.zeros(len(ends), bool)
         is_regular[regular_lines] = True
+        line_bytes = ends - starts + 1
         done = 0
         for line in np.flatnonzero((lengths > 0) & ~is_regular).tolist():
             upto = int(np.searchsorted(regular_lines, line))
-            self.tracker.samples(values[done:upto])
+            self._regular(values[done:upto], line_bytes[regular_lines[done:upto]])
             done = upto
-            if self.ended:
-                self.garbage_bytes += 9 * (len(regular_lines) - done)
-                done = len(regular_lines)
-            first, last = start + int(starts[line]), start + int(ends[line])
-            self._slow_line(buf[first:last])
-        if self.ended:
-            self.garbage_bytes += 9 * (len(regular_lines) - done)
+            self._slow_line(buf[start + int(starts[line]) : start + int(ends[line])])
+        self._regular(values[done:], line_bytes[regular_lines[done:]])
+
+    def _regular(self, values: np.ndarray, line_bytes: np.ndarray) -> None:
+        if self.ended:  # sample lines after the end of acquisition belong to nothing
+            self.garbage_bytes += int(line_bytes.sum())
         else:
-            self.tracker.samples(values[done:])
+            self.tracker.samples(values)
 
     def _slow_line(self, line: bytes) -> None:
         for segment in commands.text_segments(line):
@@ -244,20 +247,21 @@ class AsciiDecoder:
         self._text(segment)
 
     def _text(self, segment: str) -> None:
-        if not _looks_like_text(segment):
+        if not looks_like_text(segment):
             self.garbage_bytes += len(segment)
         elif self.on_text is not None:
             self.on_text(segment)
 
     def _glued_values(self, segment: str) -> None:
         raw = segment.encode("latin-1")
-        found = [(m.start(), m.group()) for m in _TOKEN.finditer(raw)]
-        self.garbage_bytes += len(raw) - 7 * len(found)
-        if found:
-            self.tracker.samples(np.array([_token_value(t) for _, t in found], np.float64))
+        tokens = _TOKEN.findall(raw)
+        self.garbage_bytes += len(raw) - 7 * len(tokens)
+        if tokens:
+            self.tracker.samples(np.array([_token_value(t) for t in tokens], np.float64))
 
 
-def _looks_like_text(segment: str) -> bool:
+def looks_like_text(segment: str) -> bool:
+    """Printable ASCII starting with a letter: what the firmware says, not line noise."""
     printable = sum(1 for ch in segment if " " <= ch <= "~")
     return segment[0].isalpha() and printable == len(segment)
 

@@ -20,9 +20,13 @@ TERMINATOR = b"\n"
 PROMPT = "PowerShield > "
 DEFAULT_BAUD = 3686400
 
-COMMANDS = frozenset(
-    ["help", "echo", "powershield", "version", "range", "status", "htc", "hrc", "lcd", "psrst", "volt", "freq", "acqtime", "acqmode", "funcmode", "output", "format", "trigsrc", "trigdelay", "currthres", "currthre", "eventsrc", "pwr", "pwrend", "start", "stop", "targrst", "temp", "autotest", "calib"]
-)
+COMMANDS = frozenset({
+    "help", "echo", "powershield", "version", "range", "status", "htc", "hrc", "lcd", "psrst",
+    "volt", "freq", "acqtime", "acqmode", "funcmode", "output", "format", "trigsrc", "trigdelay",
+    "currthres", "currthre", "eventsrc", "pwr", "pwrend", "start", "stop", "targrst", "temp",
+    "autotest", "calib",
+})  # fmt: skip
+"""Command words of the firmware (spec 1.3); a reply ``ack <word> ...`` echoes one of them."""
 
 FREQ_TOKENS: dict[int, str] = {
     100000: "100k", 50000: "50k", 20000: "20k", 10000: "10k", 5000: "5k", 2000: "2k",

@@ -82,11 +82,15 @@ class EnergyMeasurer:
         self.model = model
         self.writer = writer
         self.truth = truth
-        self.expected_events = pump.event_count()  # boot and probe pulses are not windows
+        self.expected_events: int | None = None  # set before the first infer
         self.last_counter: int | None = None
 
     def before_infer(self) -> None:
+        self.pump.sync()
         count = self.pump.event_count()
+        if self.expected_events is None:
+            self.expected_events = count  # boot and probe pulses are not windows
+            return
         if count != self.expected_events:
             extra = self.pump.events[self.expected_events :]
             where = ", ".join(str(e.sample_index) for e in extra)
@@ -97,6 +101,7 @@ class EnergyMeasurer:
             )
 
     def measure(self, name: str, reply: InferReply) -> EnergyWindow:
+        assert self.expected_events is not None, "before_infer() runs before every infer"
         events = self.pump.wait_for_events(self.expected_events + 2, EVENT_TIMEOUT_S)
         first = self.expected_events
         start, end = events[first], events[first + 1]

@@ -26,12 +26,12 @@ IO_MANAGER_HOST_BAUD = 115200
 MONITOR_BAUD = 3686400  # nominal on USB CDC; the host's setting does not matter
 
 
-def make_simulated_monitor(kind: str, front_end: BoardFrontEnd):
-    """The device side of a simulated monitor measuring ``front_end``."""
+def make_simulated_monitor(kind: str, front_end: BoardFrontEnd, noise_a: float, seed: int):
+    """The device side of a simulated monitor measuring ``front_end`` (with seeded noise)."""
     if kind == "lpm01a":
         from tinyjoule.host.sim.lpm01a_device import SimulatedLpm01a
 
-        return SimulatedLpm01a(front_end)
+        return SimulatedLpm01a(front_end, noise_a=noise_a, seed=seed)
     raise ConfigurationError(f"there is no simulated monitor {kind!r}; use lpm01a")
 
 
@@ -133,7 +133,9 @@ class SimulatedBench:
             self.scheduler.run()
         else:
             self.dut.power.set_current(0.0, 0.0)  # unpowered until the monitor says `pwr on`
-            self.monitor = make_simulated_monitor(config.monitor, self.front_end)
+            self.monitor = make_simulated_monitor(
+                config.monitor, self.front_end, config.profile.current_noise_a, config.profile.seed
+            )
             self.ports["monitor"] = HostPort("monitor", MONITOR_BAUD)
         self._dut_powered = config.monitor is None
 

@@ -61,8 +61,9 @@ def test_ad01_windows_every_stride(synthetic_root: Path) -> None:
 
 
 def test_spaces_blank_lines_bom_and_extra_fields_are_accepted(tmp_path: Path) -> None:
-    folder = make_kws(tmp_path, ["a.bin, 12, 3", "", "b.bin ,12 ,11, 0, 0, extra"],
-                      {"a.bin": 490, "b.bin": 490})
+    folder = make_kws(
+        tmp_path, ["a.bin, 12, 3", "", "b.bin ,12 ,11, 0, 0, extra"], {"a.bin": 490, "b.bin": 490}
+    )
     (folder / "y_labels.csv").write_bytes(b"\xef\xbb\xbf" + (folder / "y_labels.csv").read_bytes())
     dataset = open_dataset(folder, KWS)
     assert [(f.name, f.label) for f in dataset.files] == [("a.bin", 3), ("b.bin", 11)]

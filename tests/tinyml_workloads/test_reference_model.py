@@ -60,8 +60,9 @@ def test_vww_results_round_trip_with_the_trailing_comma(
         assert int(np.argmax(model.results_vector(data))) == file.label
 
 
-def test_kws_prints_three_truncated_digits(standin_models: dict[str, ReferenceModel],
-                                           synthetic_root: Path) -> None:
+def test_kws_prints_three_truncated_digits(
+    standin_models: dict[str, ReferenceModel], synthetic_root: Path
+) -> None:
     model = standin_models["kws01"]
     dataset = open_dataset(synthetic_root, WORKLOADS["kws01"])
     data = dataset.first_input(dataset.files[0])

@@ -125,8 +125,9 @@ def test_ad_file_score_is_the_mean() -> None:
 def test_auc_from_vectors_per_output_count() -> None:
     ad = {"n1": [[1.0], [3.0]], "n2": [[2.5]], "a1": [[4.0], [6.0]], "a2": [[2.0]]}
     ad_labels = {"n1": 0, "n2": 0, "a1": 1, "a2": 1}
-    assert auc_from_vectors(ad, ad_labels) == pytest.approx(roc_auc([2.0, 2.5, 5.0, 2.0],
-                                                                    [0, 0, 1, 1]))
+    assert auc_from_vectors(ad, ad_labels) == pytest.approx(
+        roc_auc([2.0, 2.5, 5.0, 2.0], [0, 0, 1, 1])
+    )
     binary = {"x": [[0.9, 0.1]], "y": [[0.2, 0.8]], "z": [[0.6, 0.4]]}
     assert auc_from_vectors(binary, {"x": 0, "y": 1, "z": 1}) == pytest.approx(1.0)
     three = {"p": [[0.7, 0.2, 0.1]], "q": [[0.2, 0.5, 0.3]], "r": [[0.1, 0.6, 0.3]]}

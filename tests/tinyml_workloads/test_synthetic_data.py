@@ -40,8 +40,9 @@ def test_labels_are_the_reference_prediction(
 ) -> None:
     dataset = open_dataset(synthetic_root, WORKLOADS[wid])
     model = standin_models[wid]
-    predictions = {f.name: [model.results_vector(d) for d in dataset.read_inputs(f)]
-                   for f in dataset.files}
+    predictions = {
+        f.name: [model.results_vector(d) for d in dataset.read_inputs(f)] for f in dataset.files
+    }
     labels = {f.name: f.label for f in dataset.files}
     assert metrics.top1_percent(predictions, labels) == 100.0
 
@@ -56,8 +57,9 @@ def test_ad01_layout_and_auc_well_above_target(
     dataset = open_dataset(synthetic_root, w)
     assert [f.label for f in dataset.files] == [0] * 12 + [1] * 12
     model = standin_models["ad01"]
-    predictions = {f.name: [model.results_vector(d) for d in dataset.read_inputs(f)]
-                   for f in dataset.files}
+    predictions = {
+        f.name: [model.results_vector(d) for d in dataset.read_inputs(f)] for f in dataset.files
+    }
     labels = {f.name: f.label for f in dataset.files}
     auc = metrics.auc_from_vectors(predictions, labels)
     assert auc >= 0.93 > w.quality_target

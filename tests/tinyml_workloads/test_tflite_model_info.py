@@ -18,12 +18,31 @@ from tinyjoule.tinyml_workloads.workloads import WORKLOADS
 PUBLISHED_MACS = {"kws01": 2.7e6, "vww01": 7.5e6, "ic01": 12.5e6, "ad01": 0.26e6}
 # Ops in the reference firmware's MicroMutableOpResolver for each workload.
 FIRMWARE_OPS = {
-    "kws01": {"FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "RESHAPE", "SOFTMAX",
-              "AVERAGE_POOL_2D"},
-    "vww01": {"FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "RESHAPE", "SOFTMAX",
-              "AVERAGE_POOL_2D"},
-    "ic01": {"ADD", "FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "RESHAPE", "SOFTMAX",
-             "AVERAGE_POOL_2D"},
+    "kws01": {
+        "FULLY_CONNECTED",
+        "CONV_2D",
+        "DEPTHWISE_CONV_2D",
+        "RESHAPE",
+        "SOFTMAX",
+        "AVERAGE_POOL_2D",
+    },
+    "vww01": {
+        "FULLY_CONNECTED",
+        "CONV_2D",
+        "DEPTHWISE_CONV_2D",
+        "RESHAPE",
+        "SOFTMAX",
+        "AVERAGE_POOL_2D",
+    },
+    "ic01": {
+        "ADD",
+        "FULLY_CONNECTED",
+        "CONV_2D",
+        "DEPTHWISE_CONV_2D",
+        "RESHAPE",
+        "SOFTMAX",
+        "AVERAGE_POOL_2D",
+    },
     "ad01": {"FULLY_CONNECTED", "QUANTIZE", "DEQUANTIZE"},
 }
 
@@ -46,8 +65,7 @@ def test_stand_in_totals_near_the_published_models(wid: str) -> None:
 
 @pytest.mark.parametrize(
     ("wid", "scale", "zero_point"),
-    [("kws01", 0.5847, 83), ("vww01", 1 / 255, -128), ("ic01", 1.0, -128),
-     ("ad01", 0.3910, 89)],
+    [("kws01", 0.5847, 83), ("vww01", 1 / 255, -128), ("ic01", 1.0, -128), ("ad01", 0.3910, 89)],
 )
 def test_stand_in_io_quantisation_close_to_the_reference(
     wid: str, scale: float, zero_point: int
@@ -56,7 +74,10 @@ def test_stand_in_io_quantisation_close_to_the_reference(
     info = read_model_info(w.standin_model_path)
     (inp,), (out,) = info.inputs, info.outputs
     assert (inp.dtype, inp.shape, out.dtype, out.shape) == (
-        "int8", w.input_shape, "int8", w.model_output_shape,
+        "int8",
+        w.input_shape,
+        "int8",
+        w.model_output_shape,
     )
     assert inp.scale == pytest.approx(scale, rel=0.01)
     assert inp.zero_point == zero_point

@@ -34,18 +34,32 @@ def test_input_shape_and_dtype_account_for_every_byte(wid: str) -> None:
         ("ad01", 2560, "float32", 1, 5120),
     ],
 )
-def test_sizes_from_the_spec(wid: str, input_bytes: int, dtype: str, n_outputs: int,
-                             max_db: int) -> None:
+def test_sizes_from_the_spec(
+    wid: str, input_bytes: int, dtype: str, n_outputs: int, max_db: int
+) -> None:
     w = WORKLOADS[wid]
     assert (w.input_bytes, w.input_dtype, w.n_outputs, w.max_db_input_size) == (
-        input_bytes, dtype, n_outputs, max_db,
+        input_bytes,
+        dtype,
+        n_outputs,
+        max_db,
     )
 
 
 def test_class_names_in_reference_label_order() -> None:
     assert WORKLOADS["kws01"].class_names == (
-        "down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes",
-        "silence", "unknown",
+        "down",
+        "go",
+        "left",
+        "no",
+        "off",
+        "on",
+        "right",
+        "stop",
+        "up",
+        "yes",
+        "silence",
+        "unknown",
     )
     assert WORKLOADS["vww01"].class_names == ("no_person", "person")
     assert WORKLOADS["ic01"].class_names[:3] == ("airplane", "automobile", "bird")
@@ -58,8 +72,12 @@ def test_class_names_in_reference_label_order() -> None:
 
 @pytest.mark.parametrize(
     ("wid", "metric", "target"),
-    [("kws01", "top1", 90.0), ("vww01", "top1", 80.0), ("ic01", "top1", 85.0),
-     ("ad01", "auc", 0.85)],
+    [
+        ("kws01", "top1", 90.0),
+        ("vww01", "top1", 80.0),
+        ("ic01", "top1", 85.0),
+        ("ad01", "auc", 0.85),
+    ],
 )
 def test_metric_and_quality_target(wid: str, metric: str, target: float) -> None:
     assert (WORKLOADS[wid].metric, WORKLOADS[wid].quality_target) == (metric, target)
@@ -74,8 +92,9 @@ def test_metric_and_quality_target(wid: str, metric: str, target: float) -> None
         ("ad01", (1500, 10), (1500, 0)),
     ],
 )
-def test_infer_counts_per_mode(wid: str, performance: tuple[int, int],
-                               energy: tuple[int, int]) -> None:
+def test_infer_counts_per_mode(
+    wid: str, performance: tuple[int, int], energy: tuple[int, int]
+) -> None:
     w = WORKLOADS[wid]
     assert w.iterations("performance") == performance
     assert w.iterations("energy") == energy
@@ -86,11 +105,15 @@ def test_baud_rates_per_mode() -> None:
     for wid in ("kws01", "vww01", "ic01"):
         w = WORKLOADS[wid]
         assert (w.baud("performance"), w.baud("accuracy"), w.baud("energy")) == (
-            115200, 115200, 9600,
+            115200,
+            115200,
+            9600,
         )
     ad = WORKLOADS["ad01"]
     assert (ad.baud("performance"), ad.baud("accuracy"), ad.baud("energy")) == (
-        921600, 921600, 9600,
+        921600,
+        921600,
+        9600,
     )
     with pytest.raises(ValueError, match="mode"):
         ad.baud("fast")  # type: ignore[arg-type]

@@ -1,0 +1,391 @@
+"""Driver for the ST X-NUCLEO-LPM01A (PowerShield) energy monitor over a pyserial port.
+
+Opens the port by URL (real ports, ``socket://``, ``sim://``), flushes and stops whatever
+the board was streaming, takes host control and configures it the MLCommons way (spec 1.4,
+6.1): endless dynamic acquisition, software trigger, D7 edges logged as events. The stream
+is decoded by ``lpm01a_ascii`` / ``lpm01a_binary``; their text lines feed the reply matcher,
+so acknowledgements are found even among stream data. Every wait has a timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from collections import deque
+from collections.abc import Callable
+
+import serial
+from serial import SerialBase, SerialException
+
+from tinyjoule.firmware_protocol.errors import (
+    ConfigurationError,
+    DeviceConnectionError,
+    MeasurementError,
+    ResponseTimeout,
+)
+from tinyjoule.host.instruments import lpm01a_commands as commands
+from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
+from tinyjoule.host.instruments.lpm01a_ascii import AsciiDecoder
+from tinyjoule.host.instruments.lpm01a_binary import BinHexaDecoder
+from tinyjoule.host.trace import StreamItem
+from tinyjoule.host.transcript import Transcript
+
+POLL_S = 0.02
+READ_CHUNK = 1 << 20
+DRAIN_LIMIT_S = 2.0
+ACCURACY_RELATIVE = 0.02
+"""Dynamic mode, ~2 % (UM2243, spec 1.7)."""
+EVENTS_MIN_FIRMWARE = (1, 0, 6)
+LCD_TEXT = "tinyjoule"
+_CHECK = "check the USB cable and power, and close other programs using the port"
+
+PortOpener = Callable[[str, int], SerialBase]
+_STREAM_LINE = re.compile(r"\d{4}[+-]\d{2}|TimeStamp|event ")
+
+
+def open_serial_url(url: str, baud: int) -> SerialBase:
+    """The default port opener: ``serial.serial_for_url``, with ``sim://`` available."""
+    if url.startswith("sim://"):
+        from tinyjoule.host.sim import protocol_sim
+
+        protocol_sim.install()
+    return serial.serial_for_url(url, baudrate=baud, timeout=POLL_S)
+
+
+def firmware_tuple(version: str) -> tuple[int, ...] | None:
+    match = re.search(r"(\d+)\.(\d+)\.(\d+)", version)
+    return tuple(int(g) for g in match.groups()) if match else None
+
+
+class Lpm01a(EnergyMonitor):
+    """One LPM01A; ``open`` → ``configure`` → ``power(True)`` → ``start`` → ``read``… → ``stop``."""
+
+    def __init__(
+        self,
+        url: str,
+        baud: int = commands.DEFAULT_BAUD,
+        *,
+        reply_timeout_s: float = 2.0,
+        stop_timeout_s: float = 3.0,
+        quiet_s: float = 0.1,
+        open_port: PortOpener = open_serial_url,
+        transcript: Transcript | None = None,
+    ) -> None:
+        self.url = url
+        self.baud = baud
+        self.device = f"LPM01A ({url})"
+        self.reply_timeout_s = reply_timeout_s
+        self.stop_timeout_s = stop_timeout_s
+        self.quiet_s = quiet_s
+        self.config = MonitorConfig()
+        self.info: MonitorInfo | None = None
+        self._open_port = open_port
+        self._transcript = transcript
+        self._port: SerialBase | None = None
+        self._lines: deque[str] = deque(maxlen=256)
+        self._idle_tail = b""
+        self._decoder: AsciiDecoder | BinHexaDecoder | None = None
+        self._pending: list[StreamItem] = []
+        self._streaming = False  # started and not yet seen to end
+        self._failure: MeasurementError | None = None
+
+    @property
+    def accuracy_relative(self) -> float:
+        return ACCURACY_RELATIVE
+
+    @property
+    def garbage_bytes(self) -> int:
+        """Bytes of the current stream that were neither data nor text."""
+        return self._decoder.garbage_bytes if self._decoder is not None else 0
+
+    # -- EnergyMonitor ----------------------------------------------------------------------
+    def open(self) -> MonitorInfo:
+        if self._port is not None and self.info is not None:
+            return self.info
+        try:
+            self._port = self._open_port(self.url, self.baud)
+        except (SerialException, OSError, ValueError) as exc:
+            raise DeviceConnectionError(
+                f"{self.device}: cannot open the port ({exc}); check the port name, {_CHECK}"
+            ) from exc
+        try:
+            self._port.reset_input_buffer()
+            self._write("stop")  # the classic failure: a stream left running by an earlier run
+            stale = self._drain()
+            self._command("htc")
+            board_id = self._query("powershield").replace("PowerShield present", "").strip()
+            version = self._query("version")
+            status = self._query("status")
+        except BaseException:
+            self._close_port()
+            raise
+        self.info = MonitorInfo(
+            kind="lpm01a",
+            port=self.url,
+            firmware_version=version or "unknown",
+            serial_number=board_id or None,
+            powers_target=True,
+            extra={"status": status, "stale_bytes_flushed": stale},
+        )
+        return self.info
+
+    def configure(self, config: MonitorConfig) -> None:
+        self._require_open("configure")
+        if self._streaming:
+            raise ConfigurationError(
+                f"{self.device}: configure() during an acquisition; call stop() first"
+            )
+        volt = commands.format_volt(config.voltage_v, self.device)
+        commands.check_rate(config.stream_format, config.output, config.sample_rate_hz, self.device)
+        freq = commands.format_freq(config.sample_rate_hz, self.device)
+        if config.event_edge not in ("falling", "rising"):
+            raise ConfigurationError(
+                f"{self.device}: event_edge {config.event_edge!r} is unknown; "
+                "use 'falling' (MLPerf Tiny) or 'rising'"
+            )
+        self._check_firmware()
+        edge = "fal" if config.event_edge == "falling" else "ris"
+        for command in (
+            f'lcd 1 "{LCD_TEXT}"',
+            "pwr off",
+            "acqtime inf",
+            "acqmode dyn",
+            "trigdelay 0",
+            "trigsrc sw",
+            f"eventsrc d7 {edge}",
+            f"output {config.output}",
+            f"format {config.stream_format}",
+            f"freq {freq}",
+            f"volt {volt}",
+        ):
+            self._command(command)
+        self.config = config
+
+    def power(self, on: bool) -> None:
+        self._require_open("power")
+        self._command("pwr on nostatus" if on else "pwr off")
+
+    def start(self) -> None:
+        self._require_open("start")
+        if self._streaming:
+            raise MeasurementError(
+                f"{self.device}: start() while an acquisition is running; call stop() first"
+            )
+        decoder_class = AsciiDecoder if self.config.stream_format == "ascii_dec" else BinHexaDecoder
+        unit = "A" if self.config.output == "current" else "J"
+        self._pending = []
+        self._failure = None
+        self._decoder = decoder_class(
+            self.config.sample_rate_hz,
+            unit,
+            device=self.device,
+            on_text=self._lines.append,
+            await_start_ack=True,
+        )
+        try:
+            self._command("start")
+        except BaseException:
+            self._decoder = None
+            raise
+        self._streaming = True
+
+    def read(self, timeout_s: float) -> list[StreamItem]:
+        self._require_open("read")
+        if self._failure is not None:
+            raise self._failure
+        deadline = time.monotonic() + timeout_s
+        while not self._pending and self._streaming and self._decoder is not None:
+            data = self._read_some(deadline)
+            if not data:
+                break
+            self._ingest(data)
+        items, self._pending = self._pending, []
+        return items
+
+    def stop(self) -> list[StreamItem]:
+        self._require_open("stop")
+        if not self._streaming:
+            items, self._pending = self._pending, []
+            return items
+        self._write("stop")
+        if self._decoder is None:  # the stream failed: its end cannot be recognised, drain it
+            self._streaming = False
+            self._failure = None
+            self._drain()
+            return []
+        deadline = time.monotonic() + self.stop_timeout_s
+        while not self._decoder.ended:
+            data = self._read_some(deadline)
+            if not data:
+                self._streaming = False
+                self._decoder = None
+                raise ResponseTimeout(
+                    f"{self.device}: no end of acquisition ('Acquisition completed' or the "
+                    f"0xF4 end frame) within {self.stop_timeout_s} s after 'stop'; {_CHECK}"
+                )
+            self._ingest(data)
+        self._streaming = False
+        items, self._pending = self._pending, []
+        return items
+
+    def close(self) -> None:
+        """Stop, power the target off and release host control (``hrc``). The target is
+        switched off explicitly because ``pwrend on`` (the default) would leave it powered."""
+        if self._port is None:
+            return
+        try:
+            if self._streaming:
+                self._streaming = False
+                self._decoder = None
+                self._write("stop")
+                self._drain()
+            self._command("pwr off", timeout_s=min(self.reply_timeout_s, 1.0))
+            self._command("hrc", timeout_s=min(self.reply_timeout_s, 1.0))
+        except Exception:  # close() never raises: the port is released whatever happened
+            pass
+        finally:
+            self._close_port()
+
+    # -- commands -----------------------------------------------------------------------------
+    def _command(self, command: str, timeout_s: float | None = None) -> str:
+        """Send ``command``; the value after its ``ack`` echo, or ProtocolError/ResponseTimeout."""
+        self._lines.clear()
+        self._write(command)
+        word = command.partition(" ")[0]
+        deadline = time.monotonic() + (self.reply_timeout_s if timeout_s is None else timeout_s)
+        while True:
+            while self._lines:
+                reply = commands.parse_reply(self._lines.popleft())
+                if reply is None or reply.command != word:
+                    continue
+                if reply.kind == "ack":
+                    return reply.value(command)
+                raise commands.refusal(self.device, command, reply, self._error_detail(deadline))
+            data = self._read_some(deadline)
+            if not data:
+                raise ResponseTimeout(
+                    f"{self.device}: no reply to {command!r} within "
+                    f"{self.reply_timeout_s if timeout_s is None else timeout_s} s; {_CHECK}"
+                )
+            self._ingest(data)
+
+    def _query(self, command: str) -> str:
+        """A query's value: on its ack line, or else on the next text line [unverified which]."""
+        value = self._command(command)
+        deadline = time.monotonic() + min(self.reply_timeout_s, 0.5)
+        while not value:
+            while self._lines:
+                line = self._lines.popleft()
+                if commands.parse_reply(line) is None and not _STREAM_LINE.match(line):
+                    return line
+            data = self._read_some(deadline)
+            if not data:
+                return ""
+            self._ingest(data)
+        return value
+
+    def _error_detail(self, deadline: float) -> str | None:
+        """The ``Error detail:`` line that follows an ``error`` reply, if it comes in time."""
+        deadline = min(deadline, time.monotonic() + 0.5)
+        while True:
+            while self._lines:
+                reply = commands.parse_reply(self._lines.popleft())
+                if reply is not None and reply.kind == "detail":
+                    return reply.text
+            data = self._read_some(deadline)
+            if not data:
+                return None
+            self._ingest(data)
+
+    def _check_firmware(self) -> None:
+        version = firmware_tuple(self.info.firmware_version) if self.info else None
+        if version is not None and version < EVENTS_MIN_FIRMWARE:
+            raise ConfigurationError(
+                f"{self.device}: firmware {self.info.firmware_version} is older than 1.0.6, "
+                "which 'eventsrc d7' (timestamp events) and 'pwr off' need; update the LPM01A "
+                "firmware (STM32-LPM01-XN) with STM32CubeProgrammer"
+            )
+
+    # -- bytes ------------------------------------------------------------------------------
+    def _require_open(self, what: str) -> SerialBase:
+        if self._port is None:
+            raise DeviceConnectionError(
+                f"{self.device}: {what}() on a closed monitor; open() it first"
+            )
+        return self._port
+
+    def _write(self, command: str) -> None:
+        data = commands.encode(command)
+        if self._transcript is not None:
+            self._transcript.record(self.device, ">", data)
+        port = self._require_open("write")
+        try:
+            port.write(data)
+            port.flush()
+        except (SerialException, OSError) as exc:
+            raise DeviceConnectionError(
+                f"{self.device}: writing {command!r} failed ({exc}); the monitor was unplugged "
+                f"or powered down: {_CHECK}, then open it again"
+            ) from exc
+
+    def _read_some(self, deadline: float) -> bytes:
+        """Whatever the port has, waiting until ``deadline`` for the first byte."""
+        port = self._require_open("read")
+        while True:
+            try:
+                data = port.read(min(max(1, port.in_waiting), READ_CHUNK))
+            except (SerialException, OSError) as exc:
+                raise DeviceConnectionError(
+                    f"{self.device}: reading failed ({exc}); the monitor was unplugged or "
+                    f"powered down: {_CHECK}, then open it again"
+                ) from exc
+            if data:
+                if self._transcript is not None:
+                    self._transcript.record(self.device, "<", data)
+                return data
+            if time.monotonic() >= deadline:
+                return b""
+
+    def _ingest(self, data: bytes) -> None:
+        """Route bytes: to the stream decoder while there is one, else split into text lines."""
+        if self._decoder is None:
+            self._idle_lines(data)
+            return
+        try:
+            self._pending.extend(self._decoder.feed(data))
+        except MeasurementError as exc:
+            self._decoder = None
+            self._failure = exc
+            raise
+
+    def _idle_lines(self, data: bytes) -> None:
+        buf = self._idle_tail + data
+        *lines, self._idle_tail = buf.split(b"\n")
+        if len(self._idle_tail) > 4096:
+            self._idle_tail = b""
+        for line in lines:
+            self._lines.extend(commands.text_segments(line))
+
+    def _drain(self) -> int:
+        """Read and drop everything until the port is quiet for ``quiet_s`` (or ``DRAIN_LIMIT_S``
+        passed: a board that keeps streaming is handled by the reply matcher)."""
+        end = time.monotonic() + DRAIN_LIMIT_S
+        dropped = 0
+        while time.monotonic() < end:
+            data = self._read_some(min(end, time.monotonic() + self.quiet_s))
+            if not data:
+                break
+            dropped += len(data)
+        self._lines.clear()
+        self._idle_tail = b""
+        return dropped
+
+    def _close_port(self) -> None:
+        port, self._port = self._port, None
+        self._decoder = None
+        self._streaming = False
+        self.info = None
+        if port is not None:
+            with contextlib.suppress(Exception):
+                port.close()
