@@ -87,7 +87,7 @@ class IoManagerChannel:
 
     def __init__(self, port: LinePort) -> None:
         self.port = port
-        self.device = f"DUT via IO manager on {port.device}"
+        self.device = f"DUT via {port.device}"
 
     def io_command(self, command: str, timeout_s: float | None = None) -> list[str]:
         """One of the IO manager's own commands; its lines before ``m-ready``."""

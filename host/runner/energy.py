@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tinyjoule.firmware_protocol.errors import MeasurementError
+from tinyjoule.firmware_protocol.errors import MeasurementError, MeasurementTimeout
 from tinyjoule.host.dut_link import DutLink, InferReply
 from tinyjoule.host.energy import UncertaintyModel, WindowEnergy
 from tinyjoule.host.monitor_pump import MonitorPump
@@ -102,8 +102,17 @@ class EnergyMeasurer:
 
     def measure(self, name: str, reply: InferReply) -> EnergyWindow:
         assert self.expected_events is not None, "before_infer() runs before every infer"
-        events = self.pump.wait_for_events(self.expected_events + 2, EVENT_TIMEOUT_S)
         first = self.expected_events
+        try:
+            events = self.pump.wait_for_events(first + 2, EVENT_TIMEOUT_S)
+        except MeasurementTimeout as exc:
+            got = self.pump.event_count() - first
+            raise MeasurementTimeout(
+                f"{self.pump.device}: 'infer {reply.iterations} {reply.warmups}' on {name} gave "
+                f"{got} of its 2 timestamp events within {EVENT_TIMEOUT_S:g} s; check the "
+                "timestamp wire to the monitor's event input (LPM01A: Arduino D7, through the "
+                "level shifter) and that the firmware is built for energy mode"
+            ) from exc
         start, end = events[first], events[first + 1]
         self.expected_events += 2
         if len(events) > self.expected_events:

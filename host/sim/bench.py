@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from serial import SerialException
+
 from tinyjoule.firmware_protocol.errors import ConfigurationError
 from tinyjoule.firmware_protocol.io_manager_device import IoManagerFirmware
 from tinyjoule.host.sim.analog import BoardFrontEnd
@@ -49,6 +51,18 @@ class SimFault:
 
 
 @dataclass(frozen=True, slots=True)
+class MonitorFault:
+    """A simulated-monitor fault: ``"silent"`` (never answers), ``"stale"`` (still streaming
+    from an earlier run when the host opens it), ``"overrun"`` or ``"drop"`` (``count``
+    samples lost) after ``after_samples`` samples, or ``"unplug"`` (the port goes away once
+    ``after_samples`` samples have streamed)."""
+
+    kind: str
+    after_samples: int = 0
+    count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class SimBenchConfig:
     """What to simulate: which firmware (workload and mode), wiring, bauds and board."""
 
@@ -60,6 +74,8 @@ class SimBenchConfig:
     profile: BoardProfile = REFERENCE_BOARD
     fault: SimFault | None = None
     monitor: str | None = None  # "lpm01a": a simulated monitor powers and measures the board
+    monitor_fault: MonitorFault | None = None
+    pin_faults: tuple[tuple[int, str], ...] = ()  # (pulse number from 1, "skip" | "double")
 
     def resolved_dut_baud(self, workload: Workload) -> int:
         if self.dut_baud is not None:
@@ -137,6 +153,8 @@ class SimulatedBench:
                 config.monitor, self.front_end, config.profile.current_noise_a, config.profile.seed
             )
             self.ports["monitor"] = HostPort("monitor", MONITOR_BAUD)
+            self._apply_monitor_fault(config.monitor_fault)
+        self.dut.pin_faults = dict(config.pin_faults)
         self._dut_powered = config.monitor is None
 
     # -- wiring -----------------------------------------------------------------------------
@@ -199,8 +217,33 @@ class SimulatedBench:
         return self.dut.time_s
 
     # -- the simulated monitor --------------------------------------------------------------
+    def _apply_monitor_fault(self, fault: MonitorFault | None) -> None:
+        assert self.monitor is not None
+        if fault is None:
+            return
+        if fault.kind == "overrun":
+            self.monitor.inject_overrun(fault.after_samples)
+        elif fault.kind == "drop":
+            self.monitor.inject_drop(fault.after_samples, fault.count)
+        elif fault.kind == "stale":  # left streaming by an earlier run that died
+            self.monitor.receive(b"htc\nfreq 1k\noutput energy\nacqtime 0\nstart\n", 0.0)
+            self.host_time_s = 0.5
+        elif fault.kind not in ("silent", "unplug"):
+            raise ConfigurationError(f"unknown simulated monitor fault {fault.kind!r}")
+
+    def _unplugged(self) -> bool:
+        fault = self.config.monitor_fault
+        if fault is None or fault.kind != "unplug" or self.monitor is None:
+            return False
+        return self.monitor.samples_streamed >= fault.after_samples
+
     def _monitor_write(self, data: bytes) -> None:
         assert self.monitor is not None
+        fault = self.config.monitor_fault
+        if fault is not None and fault.kind == "silent":
+            return
+        if self._unplugged():
+            raise SerialException("simulated LPM01A: device disconnected")
         now = max(self.host_time_s, self.dut.time_s if not self._dut_powered else 0.0)
         self.monitor.receive(data, now)
         self._monitor_fill()
@@ -218,6 +261,8 @@ class SimulatedBench:
         self.ports["monitor"].deliver(self.monitor.output(self.host_time_s), self.host_time_s)
 
     def _monitor_read(self, size: int) -> bytes:
+        if self._unplugged():
+            raise SerialException("simulated LPM01A: device disconnected")
         self._monitor_fill()
         data, _ = self.ports["monitor"].take(size, MONITOR_BAUD)
         return data

@@ -58,6 +58,8 @@ class SimulatedDut:
         self.power = PowerRecorder(initial_a=profile.idle_current_a)
         self.pin = PinRecorder()
         self.batches: list[InferenceBatch] = []
+        self.pin_faults: dict[int, str] = {}  # pulse number (from 1) -> "skip" | "double"
+        self.pulses = 0
         self._transmit = transmit
         self._predict = predict
         self._cache: dict[bytes, tuple[float, ...]] = {}
@@ -94,8 +96,15 @@ class SimulatedDut:
         return (self.profile.timer_start_us + round(self.time_s * 1e6)) % 2**32
 
     def pulse_timestamp(self) -> None:
-        self.pin.pulse(self.time_s, self.profile.timestamp_pulse_s)
-        self.time_s += self.profile.timestamp_pulse_s
+        self.pulses += 1
+        fault = self.pin_faults.get(self.pulses)
+        width = self.profile.timestamp_pulse_s
+        if fault != "skip":  # "skip": the edge never reaches the monitor (a loose wire)
+            self.pin.pulse(self.time_s, width)
+        self.time_s += width
+        if fault == "double":  # a glitch: a second pulse right after
+            self.pin.pulse(self.time_s + width, width)
+            self.time_s += 2 * width
 
     def run_inferences(self, tensor: bytes, count: int, warmup: bool) -> tuple[float, ...]:
         per_inference_s = self.latency_s

@@ -209,6 +209,11 @@ class SimulatedLpm01a:
         return self._acq is not None
 
     @property
+    def samples_streamed(self) -> int:
+        """Samples of the running acquisition already handed to the host."""
+        return 0 if self._acq is None else self._acq.taken_k
+
+    @property
     def voltage_v(self) -> float:
         return self.settings.voltage_mv / 1000.0
 
