@@ -11,6 +11,10 @@ A board file is TOML::
     kind = "h573"              # "h573" (STM32H573I-DK enhanced board) or "arduino"
     baud = 115200
 
+    [monitor]                  # energy mode
+    kind = "lpm01a"
+    port = "/dev/ttyACM2"
+
 Ports are pyserial URLs: device paths, ``socket://``, ``loop://``, ``sim://`` all work.
 """
 
@@ -52,6 +56,7 @@ class BenchSpec:
     io_kind: str = "arduino"
     io_baud: int = IO_MANAGER_BAUD
     io_setbaud_wait_s: float = 2.0
+    monitor: str | None = None  # KIND:PORT of the energy monitor, e.g. "lpm01a:/dev/ttyACM2"
 
     def __post_init__(self) -> None:
         if (self.dut_url is None) == (self.io_url is None):
@@ -97,7 +102,9 @@ def load_board_file(path: Path) -> BenchSpec:
         raise ConfigurationError(f"board file {path}: not valid TOML ({exc})") from exc
     dut = data.get("dut", {})
     io = data.get("io_manager", {})
+    monitor = data.get("monitor", {})
     return BenchSpec(
+        monitor=f"{monitor['kind']}:{monitor['port']}" if "kind" in monitor else None,
         dut_url=dut.get("port") if not io else None,
         dut_baud=_baud_map(dut.get("baud"), f"board file {path} [dut]"),
         io_url=io.get("port"),

@@ -129,9 +129,12 @@ def run_command(
         ),
     ] = "auto",
     monitor: Annotated[
-        str,
-        typer.Option(help="energy monitor KIND[:PORT], e.g. lpm01a:/dev/ttyACM0, or sim:lpm01a"),
-    ] = "sim:lpm01a",
+        str | None,
+        typer.Option(
+            help="energy monitor KIND[:PORT], e.g. lpm01a:/dev/ttyACM0, or sim:lpm01a "
+            "(default: the board file's [monitor], else sim:lpm01a)"
+        ),
+    ] = None,
     voltage: Annotated[
         float | None, typer.Option(help="supply voltage the monitor gives the DUT (V)")
     ] = None,
@@ -157,10 +160,12 @@ def run_command(
         raise typer.BadParameter(f"--mode must be one of {', '.join(MODES)}")
     try:
         profile = BoardProfile.from_toml(sim_profile) if sim_profile else REFERENCE_BOARD
+        bench = _bench_spec(dut, io, io_kind, board)
+        monitor = monitor or (bench.monitor if bench is not None else None) or "sim:lpm01a"
         request = RunRequest(
             mode=mode,
             workloads=tuple(workload or ALL_WORKLOADS),
-            bench=_bench_spec(dut, io, io_kind, board),
+            bench=bench,
             sim_io_manager=None if sim_io == "none" else sim_io,
             monitor=parse_monitor(monitor),
             monitor_config=MonitorConfig(
