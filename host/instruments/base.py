@@ -21,6 +21,7 @@ class MonitorConfig:
     output: str = "energy"  # "current" (A per sample) or "energy" (J per sample period)
     stream_format: str = "ascii_dec"  # instrument-specific; LPM01A: "ascii_dec" | "bin_hexa"
     event_edge: str = "falling"  # which timestamp-pin edge counts
+    event_channel: int | None = None  # digital input carrying the pin (PPK2 D0-D7, JS220 GPI)
 
 
 @dataclass(frozen=True, slots=True)

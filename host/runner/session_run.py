@@ -16,6 +16,7 @@ from tinyjoule.firmware_protocol.errors import ConfigurationError, TinyJouleErro
 from tinyjoule.host.bench import BenchSpec, open_dut
 from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.registry import MonitorChoice, parse_monitor
+from tinyjoule.host.monitor_pump import BUFFER_WARNING_PERCENT
 from tinyjoule.host.results import Session, WorkloadRecord
 from tinyjoule.host.runner.accuracy import count_inputs, run_accuracy
 from tinyjoule.host.runner.datasets_cache import synthetic_dataset, user_dataset
@@ -191,6 +192,15 @@ def run_workload(
             link.close()
 
 
+def _note_buffer_load(percent: int, record: WorkloadRecord) -> None:
+    record.update(monitor={**record.data.get("monitor", {}), "max_buffer_percent": percent})
+    if percent >= BUFFER_WARNING_PERCENT:
+        record.log(
+            f"WARNING the monitor's buffer reached {percent}% (an overrun follows at 100%): "
+            "lower the sample rate or use a binary stream format"
+        )
+
+
 def _run_energy_workload(
     request: RunRequest,
     workload: Workload,
@@ -255,7 +265,7 @@ def _run_energy_workload(
                 progress(workload.id, done, WINDOW_COUNT)
 
             progress(workload.id, 0, WINDOW_COUNT)
-            return run_energy(
+            summary = run_energy(
                 link,
                 workload,
                 first_inputs(dataset, workload),
@@ -264,6 +274,8 @@ def _run_energy_workload(
                 step,
                 request.iterations,
             )
+            _note_buffer_load(bench.pump.max_buffer_percent, record)
+            return summary
         finally:
             link.close()
 
