@@ -6,14 +6,14 @@ been flashed) reached through the same ``serial_for_url`` path as hardware.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tinyjoule.firmware_protocol.errors import ConfigurationError, TinyJouleError
-from tinyjoule.host.bench import BenchSpec, open_dut
+from tinyjoule.host.bench import BenchSpec
 from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.registry import MonitorChoice, parse_monitor
 from tinyjoule.host.monitor_pump import BUFFER_WARNING_PERCENT
@@ -23,6 +23,7 @@ from tinyjoule.host.runner.datasets_cache import synthetic_dataset, user_dataset
 from tinyjoule.host.runner.energy import EnergyMeasurer, run_energy
 from tinyjoule.host.runner.energy_bench import BOOT_WAIT_S, energy_bench
 from tinyjoule.host.runner.performance import run_performance
+from tinyjoule.host.runner.steps import Progress, checked_dut, progress_counter
 from tinyjoule.host.runner.windows import WINDOW_COUNT
 from tinyjoule.host.sim import protocol_sim
 from tinyjoule.host.sim.bench import SimBenchConfig, SimulatedBench
@@ -32,8 +33,6 @@ from tinyjoule.tinyml_workloads.workloads import Workload, get_workload
 
 ALL_WORKLOADS = ("kws01", "vww01", "ic01", "ad01")
 SYNTHETIC_ACCURACY_FILES = {"kws01": 50, "vww01": 20, "ic01": 50, "ad01": 20}
-
-Progress = Callable[[str, int, int], None]  # (label, done, total)
 
 
 @dataclass
@@ -141,55 +140,19 @@ def run_workload(
     request: RunRequest, workload: Workload, record: WorkloadRecord, progress: Progress
 ) -> dict[str, Any]:
     dataset = _dataset(request, workload)
-    timestamp_mode = "energy" if request.mode == "energy" else "performance"
     with _bench_for(request, workload) as (spec, sim_bench):
+        record.update(simulated=sim_bench is not None)
         if request.mode == "energy":
             return _run_energy_workload(
                 request, workload, dataset, record, progress, spec, sim_bench
             )
-        link = open_dut(spec, request.mode, workload, record.transcript)
-        try:
-            identity = link.handshake(workload.id, timestamp_mode)
-            record.update(
-                dut={
-                    "vendor": identity.vendor,
-                    "model": identity.model_id,
-                    "timestamp_mode": identity.timestamp_mode,
-                    "device": link.device,
-                },
-                simulated=sim_bench is not None,
-            )
-            record.log(f"DUT {identity.vendor} runs {identity.model_id} ({timestamp_mode} mode)")
+        with checked_dut(spec, request.mode, workload, record) as link:
             if request.mode == "performance":
-                total, done = WINDOW_COUNT, 0
-
-                def step() -> None:
-                    nonlocal done
-                    done += 1
-                    progress(workload.id, done, total)
-
-                progress(workload.id, 0, total)
-                return run_performance(
-                    link,
-                    workload,
-                    first_inputs(dataset, workload),
-                    record,
-                    step,
-                    request.iterations,
-                )
-            if request.mode == "accuracy":
-                total, done = count_inputs(dataset), 0
-
-                def step_input() -> None:
-                    nonlocal done
-                    done += 1
-                    progress(workload.id, done, total)
-
-                progress(workload.id, 0, total)
-                return run_accuracy(link, workload, dataset, record, step_input)
-            raise ConfigurationError(f"mode {request.mode!r} is not available")
-        finally:
-            link.close()
+                step = progress_counter(progress, workload.id, WINDOW_COUNT)
+                inputs = first_inputs(dataset, workload)
+                return run_performance(link, workload, inputs, record, step, request.iterations)
+            step = progress_counter(progress, workload.id, count_inputs(dataset))
+            return run_accuracy(link, workload, dataset, record, step)
 
 
 def _note_buffer_load(percent: int, record: WorkloadRecord) -> None:
@@ -238,46 +201,17 @@ def _run_energy_workload(
                 "powers_target": bench.info.powers_target,
             },
             trace="trace.h5",
-            simulated=sim_bench is not None,
         )
-        link = open_dut(spec, "energy", workload, record.transcript)
-        try:
-            identity = link.handshake(workload.id, "energy")
-            record.update(
-                dut={
-                    "vendor": identity.vendor,
-                    "model": identity.model_id,
-                    "timestamp_mode": identity.timestamp_mode,
-                    "device": link.device,
-                }
-            )
-            truth = None
-            if sim_bench is not None:
-                truth = sim_bench.last_window_truth_j
+        with checked_dut(spec, "energy", workload, record) as link:
+            truth = sim_bench.last_window_truth_j if sim_bench is not None else None
             measurer = EnergyMeasurer(
                 bench.pump, config.voltage_v, bench.model, bench.writer, truth
             )
-            done = 0
-
-            def step() -> None:
-                nonlocal done
-                done += 1
-                progress(workload.id, done, WINDOW_COUNT)
-
-            progress(workload.id, 0, WINDOW_COUNT)
-            summary = run_energy(
-                link,
-                workload,
-                first_inputs(dataset, workload),
-                measurer,
-                record,
-                step,
-                request.iterations,
-            )
+            step = progress_counter(progress, workload.id, WINDOW_COUNT)
+            inputs = first_inputs(dataset, workload)
+            summary = run_energy(link, workload, inputs, measurer, record, step, request.iterations)
             _note_buffer_load(bench.pump.max_buffer_percent, record)
             return summary
-        finally:
-            link.close()
 
 
 def run(

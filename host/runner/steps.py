@@ -1,0 +1,49 @@
+"""Steps every mode shares: opening and checking the DUT, counting progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from tinyjoule.host.bench import BenchSpec, open_dut
+from tinyjoule.host.dut_link import DutLink
+from tinyjoule.host.results import WorkloadRecord
+from tinyjoule.tinyml_workloads.workloads import Workload
+
+Progress = Callable[[str, int, int], None]  # (label, done, total)
+
+
+@contextmanager
+def checked_dut(
+    spec: BenchSpec, mode: str, workload: Workload, record: WorkloadRecord
+) -> Iterator[DutLink]:
+    """The DUT link, after name, profile and timestamp mode match the run; closed after."""
+    link = open_dut(spec, mode, workload, record.transcript)
+    try:
+        timestamp_mode = "energy" if mode == "energy" else "performance"
+        identity = link.handshake(workload.id, timestamp_mode)
+        record.update(
+            dut={
+                "vendor": identity.vendor,
+                "model": identity.model_id,
+                "timestamp_mode": identity.timestamp_mode,
+                "device": link.device,
+            }
+        )
+        record.log(f"DUT {identity.vendor} runs {identity.model_id} ({timestamp_mode} mode)")
+        yield link
+    finally:
+        link.close()
+
+
+def progress_counter(progress: Progress, label: str, total: int) -> Callable[[], None]:
+    """Reports 0 of ``total`` now; each call of the result reports one more done."""
+    done = 0
+    progress(label, 0, total)
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        progress(label, done, total)
+
+    return step
