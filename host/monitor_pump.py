@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from tinyjoule.firmware_protocol.errors import MeasurementTimeout, TinyJouleError
 from tinyjoule.host.energy import StreamIntegrator, UncertaintyModel, WindowEnergy
@@ -86,18 +87,29 @@ class MonitorPump:
 
     def sync(self, timeout_s: float = 5.0) -> None:
         """Return once the pump has read everything the monitor had sent before this call."""
-        deadline = time.monotonic() + timeout_s
         with self._cond:
             target = self._cycles + 2  # a whole read cycle that started after this call
-            while self._cycles < target:
-                self._raise_if_failed()
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise MeasurementTimeout(
-                        f"{self.device}: the monitor stream stalled (no read completed within "
-                        f"{timeout_s:g} s); is it still connected?"
-                    )
-                self._cond.wait(remaining)
+            self._wait_until(
+                lambda: self._cycles >= target,
+                timeout_s,
+                lambda: (
+                    f"the monitor stream stalled (no read completed within {timeout_s:g} s);"
+                    " is it still connected?"
+                ),
+            )
+
+    def _wait_until(
+        self, done: Callable[[], bool], timeout_s: float, problem: Callable[[], str]
+    ) -> None:
+        """Wait (holding the condition) until ``done()``; the pump's own failure or the
+        timeout raise. ``problem()`` says what did not happen."""
+        deadline = time.monotonic() + timeout_s
+        while not done():
+            self._raise_if_failed()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise MeasurementTimeout(f"{self.device}: {problem()}")
+            self._cond.wait(remaining)
 
     def _raise_if_failed(self) -> None:
         if self.error is not None:
@@ -110,19 +122,15 @@ class MonitorPump:
 
     def wait_for_events(self, total: int, timeout_s: float) -> list[Event]:
         """All events once at least ``total`` have arrived; raises after ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
         with self._cond:
-            while len(self.events) < total:
-                self._raise_if_failed()
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise MeasurementTimeout(
-                        f"{self.device}: expected {total} timestamp event(s), got "
-                        f"{len(self.events)} within {timeout_s:g} s; check the timestamp wire "
-                        "to the monitor's event input (LPM01A: Arduino D7) and that the "
-                        "firmware is built for energy mode"
-                    )
-                self._cond.wait(remaining)
+            self._wait_until(
+                lambda: len(self.events) >= total,
+                timeout_s,
+                lambda: (
+                    f"expected {total} timestamp event(s), got {len(self.events)} within "
+                    f"{timeout_s:g} s; check the timestamp wire to the monitor's event input"
+                ),
+            )
             return list(self.events)
 
     def window(
@@ -134,18 +142,15 @@ class MonitorPump:
         timeout_s: float,
     ) -> WindowEnergy:
         """The window's energy once its last sample is in (waits up to ``timeout_s``)."""
-        deadline = time.monotonic() + timeout_s
         with self._cond:
-            while not self.integrator.ready(end_event):
-                self._raise_if_failed()
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise MeasurementTimeout(
-                        f"{self.device}: samples up to index {end_event} did not arrive within "
-                        f"{timeout_s:g} s (have {self.integrator.end_index}); is the monitor "
-                        "still streaming?"
-                    )
-                self._cond.wait(remaining)
+            self._wait_until(
+                lambda: self.integrator.ready(end_event),
+                timeout_s,
+                lambda: (
+                    f"samples up to index {end_event} did not arrive within {timeout_s:g} s"
+                    f" (have {self.integrator.end_index}); is the monitor still streaming?"
+                ),
+            )
             return self.integrator.window(start_event, end_event, voltage_v, model)
 
     def dropped_between(self, start: int, end: int) -> int:
