@@ -267,6 +267,9 @@ def sim_serve_command(
         str | None, typer.Option(help="h573 or arduino in front of the DUT")
     ] = None,
     model: Annotated[Path | None, typer.Option(help="the .tflite the simulated DUT runs")] = None,
+    monitor: Annotated[
+        str | None, typer.Option(help="a simulated monitor powering the DUT: lpm01a")
+    ] = None,
     duration: Annotated[
         float | None, typer.Option(help="stop after this many seconds (default: until Ctrl-C)")
     ] = None,
@@ -282,6 +285,7 @@ def sim_serve_command(
                 firmware_mode=firmware,
                 io_manager=io_manager,
                 model_path=model,
+                monitor=monitor,
             )
         )
     except TinyJouleError as exc:

@@ -61,6 +61,8 @@ class PtyServer:
         while not self._stop.is_set():
             ready, _, _ = select.select([master], [], [], 0.05)
             if not ready:
+                # streaming ports (a monitor) have new data whenever the bench's clock moves
+                self._send_pending(name, link_baud, master, slave)
                 continue
             try:
                 data = os.read(master, 4096)

@@ -153,3 +153,29 @@ def test_cli_devices_json() -> None:
     result = runner.invoke(app, ["devices", "--json"])
     assert result.exit_code == 0
     assert isinstance(json.loads(result.stdout), list)
+
+
+def test_energy_run_over_pseudo_terminals(sessions) -> None:
+    """The LPM01A driver and the IO manager over real ptys, against the simulated bench."""
+    from tinyjoule.host.instruments.registry import parse_monitor
+
+    wl = get_workload("ad01")
+    bench = SimulatedBench(
+        SimBenchConfig(
+            workload_id=wl.id, firmware_mode="energy", io_manager="h573", monitor="lpm01a"
+        )
+    )
+    dataset = synthetic_dataset(wl, 5, wl.standin_model_path).folder
+    with PtyServer(bench) as server:
+        spec = BenchSpec(io_url=server.paths["io"], io_kind="h573", io_setbaud_wait_s=0)
+        request = RunRequest(
+            mode="energy",
+            workloads=(wl.id,),
+            bench=spec,
+            monitor=parse_monitor(f"lpm01a:{server.paths['monitor']}"),
+            sessions_root=sessions,
+            dataset_root=dataset,
+        )
+        result = run(request)["workloads"][0]
+    last = result["windows"][-1]
+    assert last["energy_uj"] == pytest.approx(bench.last_window_truth_j() * 1e6, rel=1e-3)
