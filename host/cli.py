@@ -257,6 +257,24 @@ def model_info_command(
         print(format_table(info))
 
 
+@app.command("rescore")
+def rescore(
+    paths: Annotated[list[Path], typer.Argument(help="energy folders or results trees")],
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
+    csv_path: Annotated[
+        Path | None, typer.Option("--csv", help="one row per window; - for stdout")
+    ] = None,
+    plot_dir: Annotated[Path | None, typer.Option("--plot", help="a PNG per trace")] = None,
+    import_to: Annotated[
+        Path | None, typer.Option("--import", help="sessions folder to import into")
+    ] = None,
+) -> None:
+    """Re-score published MLPerf Tiny energy results from their raw traces."""
+    from tinyjoule.host.rescore.command import rescore_command
+
+    raise typer.Exit(rescore_command(paths, as_json, csv_path, plot_dir, import_to))
+
+
 @sim_app.command("serve")
 def sim_serve_command(
     workload: Annotated[str, typer.Option("--workload", "-w")] = "kws01",

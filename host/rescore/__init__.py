@@ -1,0 +1,33 @@
+"""Re-scoring published MLPerf Tiny energy results from their raw traces.
+
+Reads EEMBC-runner folders (``trace1-energy.bin``, ``trace1-timestamps.json``, ``results.txt``,
+``log.txt``) and MLCommons-runner folders (``results.json``), recomputes every window with
+``host.energy.range_energy`` (the runners' half-open convention), compares with the published
+values, checks that each window really holds an inference run, and can import a folder as a
+tinyjoule session or plot it. ``command.rescore_command`` is the CLI's entry.
+"""
+
+from tinyjoule.host.rescore.records import FolderError, RawTrace
+from tinyjoule.host.rescore.rescore import (
+    RescoreFailure,
+    RescoreResult,
+    find_folders,
+    load_folder,
+    rescore_folder,
+    rescore_paths,
+)
+from tinyjoule.host.rescore.score import TraceScore, WindowScore, score_trace
+
+__all__ = [
+    "FolderError",
+    "RawTrace",
+    "RescoreFailure",
+    "RescoreResult",
+    "TraceScore",
+    "WindowScore",
+    "find_folders",
+    "load_folder",
+    "rescore_folder",
+    "rescore_paths",
+    "score_trace",
+]

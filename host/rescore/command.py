@@ -1,0 +1,89 @@
+"""``tinyjoule rescore PATH...``: the command's body, kept out of ``host.cli`` (which has no logic).
+
+Register it in ``host/cli.py`` as (``Path | None`` needs Python 3.10, as the project does)::
+
+    @app.command("rescore")
+    def rescore(
+        paths: Annotated[list[Path], typer.Argument(help="energy folders or results trees")],
+        as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
+        csv_path: Annotated[
+            Path | None, typer.Option("--csv", help="one row per window; - for stdout")
+        ] = None,
+        plot_dir: Annotated[Path | None, typer.Option("--plot", help="a PNG per trace")] = None,
+        import_to: Annotated[
+            Path | None, typer.Option("--import", help="sessions folder to import into")
+        ] = None,
+    ) -> None:
+        # help: Re-score published MLPerf Tiny energy results from their raw traces.
+        raise typer.Exit(rescore_command(paths, as_json, csv_path, plot_dir, import_to))
+
+Exit code 0 when every folder was scored, 1 when any failed (the failures are listed in red on
+stderr, after the other folders' results), 2 for options that contradict each other
+(``--json`` with ``--csv -``: both want stdout).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from tinyjoule.host.rescore.import_session import SessionImporter
+from tinyjoule.host.rescore.plot import plot_name, plot_trace
+from tinyjoule.host.rescore.records import RawTrace
+from tinyjoule.host.rescore.report import table, to_csv, to_json
+from tinyjoule.host.rescore.rescore import rescore_paths
+from tinyjoule.host.rescore.score import TraceScore
+
+STDOUT = Path("-")
+
+
+def rescore_command(
+    paths: list[Path],
+    as_json: bool,
+    csv_path: Path | None,
+    plot_dir: Path | None,
+    import_to: Path | None,
+) -> int:
+    """Score ``paths``; print a table (or JSON), write CSV, plots and sessions as asked."""
+    out, err = Console(), Console(stderr=True)
+    if as_json and csv_path == STDOUT:
+        err.print("[bold red]error:[/] --json and --csv - both write to stdout; give --csv a file")
+        return 2
+    importer = SessionImporter(import_to) if import_to is not None else None
+
+    def on_trace(raw: RawTrace, score: TraceScore) -> None:
+        if plot_dir is not None:
+            plot_trace(raw, score, plot_dir / plot_name(score))
+        if importer is not None:
+            importer.add(raw, score)
+
+    hook = on_trace if plot_dir is not None or importer is not None else None
+    result = rescore_paths(paths, hook)
+    session = importer.finish() if importer is not None else None
+    if as_json:
+        data = to_json(result)
+        if session is not None:
+            data["session"] = str(session)
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    elif csv_path == STDOUT:
+        sys.stdout.write(to_csv(result))
+    else:
+        for score in result.scores:
+            out.print(table(score))
+            for line in score.notes:
+                out.print(f"  [yellow]note:[/] {line}", highlight=False)
+            out.print()
+    if csv_path is not None and csv_path != STDOUT:
+        csv_path.write_text(to_csv(result))
+    if session is not None and not as_json:
+        err.print(f"imported into session {session}", highlight=False)
+    if plot_dir is not None and not as_json and result.scores:
+        err.print(f"plots in {plot_dir}", highlight=False)
+    if result.failures:
+        err.print(f"[bold red]{len(result.failures)} folder(s) could not be scored:[/]")
+        for failure in result.failures:
+            err.print(f"[red]  {failure.message}[/]", highlight=False)
+    return 0 if result.ok else 1

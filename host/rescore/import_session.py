@@ -1,0 +1,129 @@
+"""A published energy run imported as a tinyjoule session, so the same tools handle both.
+
+``<sessions>/<stamp>_rescore/<name>/`` gets ``trace.h5`` (samples in J, the timestamp events at
+sample indices, the windows) and ``results.json`` with the keys a live energy run writes
+(``EnergyWindow.to_dict`` per window and ``summarise`` for the median), plus ``source``: the
+published folder, its published median and which windows were used. When the published
+windows miss the runs (a lost timestamp), the correctly aligned windows are the ones imported.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tinyjoule.host.rescore.records import RawTrace
+from tinyjoule.host.rescore.report import window_dict
+from tinyjoule.host.rescore.score import TraceScore, WindowScore
+from tinyjoule.host.results import Session, WorkloadRecord
+from tinyjoule.host.runner.energy import EnergyWindow, summarise
+from tinyjoule.host.trace import Event, SampleBlock
+from tinyjoule.host.trace_file import TraceWriter
+
+PUBLISHED_KEYS = ("published_energy_uj", "published_uj_per_inference", "difference_percent",
+                  "reproduced", "flags")  # fmt: skip
+
+
+def folder_name(raw: RawTrace) -> str:
+    """``NUCLEO_L4R5ZI_kws`` for ``.../NUCLEO_L4R5ZI/kws/energy``, else the folder's own name."""
+    parts = raw.folder.resolve().parts
+    name = "_".join(parts[-3:-1]) if parts[-1].lower() in ("energy", "power") else parts[-1]
+    return f"{name}_{raw.name}" if raw.format == "eembc" and raw.name != "trace1" else name
+
+
+def _windows(score: TraceScore) -> tuple[tuple[WindowScore, ...], str]:
+    if score.alignment.misaligned and score.aligned:
+        return score.aligned, "realigned: the published windows miss the inference runs"
+    return score.windows, "the published runner's windows"
+
+
+def _window_record(w: WindowScore) -> dict[str, Any]:
+    live = EnergyWindow(w.spec.label or f"window {w.number}", w.inferences, w.spec.warmups,
+                        w.energy, None).to_dict()  # fmt: skip
+    published = window_dict(w)
+    return {**live, "window": w.number, **{k: published[k] for k in PUBLISHED_KEYS}}
+
+
+class SessionImporter:
+    """Writes one workload folder per trace into a session made on the first one."""
+
+    def __init__(self, sessions_dir: Path) -> None:
+        self.sessions_dir = sessions_dir
+        self.session: Session | None = None
+        self._used: set[str] = set()
+
+    def _name(self, raw: RawTrace) -> str:
+        base = raw.workload if raw.workload and raw.workload not in self._used else None
+        base = base or folder_name(raw)
+        name, n = base, 1
+        while name in self._used:
+            n += 1
+            name = f"{base}_{n}"
+        self._used.add(name)
+        return name
+
+    def add(self, raw: RawTrace, score: TraceScore) -> Path:
+        if self.session is None:
+            self.session = Session(self.sessions_dir, "rescore")
+        name = self._name(raw)
+        record = WorkloadRecord(self.session.folder / name, raw.workload or name, "energy")
+        self.session.records.append(record)
+        windows, used = _windows(score)
+        record.log(f"imported from {raw.folder} ({raw.format}, {raw.name}); windows: {used}")
+        self._trace(record.folder / "trace.h5", raw, windows)
+        source = {
+            "path": str(raw.folder),
+            "format": raw.format,
+            "trace": raw.name,
+            "published_median_uj_per_inference": score.published_median_uj_per_inference,
+            "rescored_median_uj_per_inference": score.median_uj_per_inference,
+            "windows_used": used,
+            "flags": list(score.flags),
+            "notes": list(score.notes),
+        }
+        fields: dict[str, Any] = {"windows": [_window_record(w) for w in windows], "source": source}
+        if windows:
+            live = [EnergyWindow(w.spec.label, w.inferences, 0, w.energy, None) for w in windows]
+            fields.update(summarise(live))
+        record.update(**fields)
+        if windows:
+            median = fields["median_uj_per_inference"]
+            record.write_checker_lines([f"Median energy cost is {median:.3f} uJ/inf."])
+        record.finish(None if windows else "no window could be scored")
+        return record.folder
+
+    @staticmethod
+    def _trace(path: Path, raw: RawTrace, windows: tuple[WindowScore, ...]) -> None:
+        attrs: dict[str, Any] = {
+            "sample_rate_hz": raw.sample_rate_hz,
+            "unit": "J",
+            "instrument": "lpm01a",
+            "workload": raw.workload or "",
+            "source": str(raw.folder),
+            "source_format": raw.format,
+            "source_trace": raw.name,
+            "captures": json.dumps([[c.start, c.end, c.label] for c in raw.captures]),
+        }
+        if raw.voltage_v is not None:
+            attrs["supply_voltage_v"] = raw.voltage_v
+        writer = TraceWriter(path, attrs)
+        try:
+            writer.add_block(SampleBlock(raw.samples_j, 0, raw.sample_rate_hz, "J"))
+            for i, index in enumerate(raw.edges):
+                counter = raw.counters[i] if raw.counters else None
+                writer.add_event(Event(index, rising=False, counter=counter))
+            for w in windows:
+                e = w.energy
+                writer.add_window(e.start_index, e.end_index, w.inferences, e.energy_j,
+                                  e.uncertainty_j)  # fmt: skip
+        except BaseException as exc:
+            writer.close(error=str(exc))
+            raise
+        writer.close()
+
+    def finish(self) -> Path | None:
+        if self.session is None:
+            return None
+        self.session.write_summary({"imported_by": "tinyjoule rescore"})
+        return self.session.folder
