@@ -60,7 +60,31 @@ def rate(fmt: str, stream: bytes, n: int, chunk: int, rate_hz: int) -> float:
     return n / best
 
 
+def render_rate(fmt: str, freq: str, seconds: float) -> float:
+    """Samples per second the simulated LPM01A renders (a board drawing a square wave)."""
+    from tinyjoule.host.sim.analog import BoardFrontEnd
+    from tinyjoule.host.sim.lpm01a_device import SimulatedLpm01a
+    from tinyjoule.host.sim.power import PinRecorder, PowerRecorder
+
+    power, pin = PowerRecorder(0.018), PinRecorder()
+    for k in range(int(seconds * 10)):
+        power.set_current(k * 0.1, 0.023 if k % 2 else 0.018)
+        pin.pulse(k * 0.1, 0.0025)
+    device = SimulatedLpm01a(BoardFrontEnd(power, pin, 1.8), noise_a=5e-5)
+    setup = ["htc", "acqtime inf", "eventsrc d7 fal", "output current", f"format {fmt}"]
+    for command in [*setup, f"freq {freq}", "volt 1800m", "pwr on nostatus", "start"]:
+        device.receive(f"{command}\n".encode(), 0.0)
+    device.output(0.0)
+    start = time.perf_counter()
+    device.output(seconds)
+    rate_hz = 100_000 if freq == "100k" else 5000
+    return seconds * rate_hz / (time.perf_counter() - start)
+
+
 def main() -> None:
+    for fmt, freq, seconds in (("bin_hexa", "100k", 10.0), ("ascii_dec", "5k", 200.0)):
+        mega = render_rate(fmt, freq, seconds) / 1e6
+        print(f"simulated LPM01A renders {fmt} at {mega:.1f} M samples/s")
     for fmt, rate_hz, seconds in (("bin_hexa", 100_000, 100), ("ascii_dec", 5000, 400)):
         stream, n = make_stream(fmt, rate_hz, seconds)
         print(f"{fmt}: {n / 1e6:.0f} M samples, {len(stream) / 1e6:.0f} MB")

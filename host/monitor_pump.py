@@ -33,7 +33,7 @@ class MonitorPump:
         self.drops: list[SampleDrop] = []
         self.max_buffer_percent = 0
         self._cycles = 0
-        self._pending_drop: SampleDrop | None = None
+        self._pending_drops: list[SampleDrop] = []
         self.error: TinyJouleError | None = None
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -67,21 +67,19 @@ class MonitorPump:
                         self.writer.add_event(item)
                 elif isinstance(item, SampleDrop):
                     # A counted drop lies somewhere before the status record that revealed it.
-                    self._pending_drop = item
+                    self._pending_drops.append(item)
                     if self.writer is not None:
                         self.writer.add_drop(item)
                 elif isinstance(item, MonitorStatus):
                     self.max_buffer_percent = max(self.max_buffer_percent, item.buffer_percent)
-                    if self._pending_drop is not None:
-                        first = self._pending_drop.first_index
-                        span = max(item.sample_index - first, self._pending_drop.count)
-                        self.drops.append(SampleDrop(first, span))
-                        self._pending_drop = None
-            if self._pending_drop is not None and not any(
-                isinstance(i, MonitorStatus) for i in items
-            ):
-                self.drops.append(self._pending_drop)
-                self._pending_drop = None
+                    for drop in self._pending_drops:
+                        span = max(item.sample_index - drop.first_index, drop.count)
+                        self.drops.append(SampleDrop(drop.first_index, span))
+                    self._pending_drops.clear()
+            # Monitors that know where samples went missing send no status: take them as they are.
+            if self._pending_drops and not any(isinstance(i, MonitorStatus) for i in items):
+                self.drops.extend(self._pending_drops)
+                self._pending_drops.clear()
             self._cycles += 1
             self._cond.notify_all()
 
@@ -128,7 +126,8 @@ class MonitorPump:
                 timeout_s,
                 lambda: (
                     f"expected {total} timestamp event(s), got {len(self.events)} within "
-                    f"{timeout_s:g} s; check the timestamp wire to the monitor's event input"
+                    f"{timeout_s:g} s; check the timestamp wire to the monitor's event input "
+                    "(LPM01A: Arduino D7; Joulescope: GPI0)"
                 ),
             )
             return list(self.events)

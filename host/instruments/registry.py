@@ -1,8 +1,9 @@
 """Finding a monitor driver by kind: a built-in table plus the ``tinyjoule.monitors`` entry
 points, so a third-party package can add an instrument without touching tinyjoule.
 
-``--monitor KIND[:PORT]`` is parsed here: ``lpm01a:/dev/ttyACM0`` for a real LPM01A, and
-``sim:lpm01a`` for the simulated one on the simulated bench.
+``--monitor KIND[:PORT]`` is parsed here: ``lpm01a:/dev/ttyACM0`` for a real LPM01A,
+``js220`` or ``js220:SERIAL`` for a Joulescope, and ``sim:lpm01a`` / ``sim:js220`` for the
+simulated ones on the simulated bench.
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ from tinyjoule.firmware_protocol.errors import ConfigurationError
 
 BUILTIN_DRIVERS: dict[str, str] = {
     "lpm01a": "tinyjoule.host.instruments.lpm01a:Lpm01a",
+    "js220": "tinyjoule.host.instruments.joulescope:Js220",
+    "js110": "tinyjoule.host.instruments.joulescope:Js110",
 }
-SIMULATED_KINDS = ("lpm01a",)
+SIMULATED_KINDS = ("lpm01a", "js220")
+PORT_OPTIONAL = ("js220", "js110")  # USB instruments found by serial number (or the only one)
+RISING_EDGE_KINDS = ("js220", "js110")  # the MLCommons JS220 convention: GPI0 rising edge
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,8 @@ def parse_monitor(text: str) -> MonitorChoice:
             f"--monitor {text}: unknown monitor {kind!r}; use one of "
             f"{', '.join(sorted(known_kinds()))} (as KIND:PORT) or sim:lpm01a"
         )
+    if not rest and kind in PORT_OPTIONAL:
+        return MonitorChoice(kind, "", simulated=False)
     if not rest:
         raise ConfigurationError(
             f"--monitor {text}: say which port, e.g. {kind}:/dev/ttyACM0 "

@@ -82,6 +82,9 @@ def energy_bench(
             pump.stop()
             if error is None and pump.error is not None:
                 error = str(pump.error)
+        measured_v = getattr(monitor, "mean_voltage_v", None)
+        if writer is not None and measured_v is not None:  # monitors that measure the supply
+            writer.set_attrs({"measured_voltage_v": float(measured_v)})
         with contextlib.suppress(Exception):  # cleanup must not hide the first error
             monitor.power(False)
         monitor.close()

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from tinyjoule.firmware_protocol.errors import ConfigurationError, TinyJouleError
 from tinyjoule.host.bench import BenchSpec
 from tinyjoule.host.instruments.base import MonitorConfig
-from tinyjoule.host.instruments.registry import MonitorChoice, parse_monitor
+from tinyjoule.host.instruments.registry import RISING_EDGE_KINDS, MonitorChoice, parse_monitor
 from tinyjoule.host.monitor_pump import BUFFER_WARNING_PERCENT
 from tinyjoule.host.results import Session, WorkloadRecord
 from tinyjoule.host.runner.accuracy import count_inputs, run_accuracy
@@ -75,9 +75,10 @@ class RunRequest:
         return self.sim_io_manager
 
     def resolved_monitor_config(self) -> MonitorConfig:
-        if self.monitor_config is not None:
-            return self.monitor_config
-        return MonitorConfig(voltage_v=self.sim_profile.supply_voltage_v)
+        config = self.monitor_config or MonitorConfig(voltage_v=self.sim_profile.supply_voltage_v)
+        if self.monitor.kind in RISING_EDGE_KINDS and config.event_edge == "falling":
+            config = replace(config, event_edge="rising", event_channel=config.event_channel or 0)
+        return config
 
 
 @contextmanager
@@ -203,7 +204,10 @@ def _run_energy_workload(
             trace="trace.h5",
         )
         with checked_dut(spec, "energy", workload, record) as link:
-            truth = sim_bench.last_window_truth_j if sim_bench is not None else None
+            truth = None
+            if sim_bench is not None:
+                rising = config.event_edge == "rising"
+                truth = lambda: sim_bench.last_window_truth_j(rising)  # noqa: E731
             measurer = EnergyMeasurer(
                 bench.pump, config.voltage_v, bench.model, bench.writer, truth
             )

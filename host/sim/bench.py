@@ -28,6 +28,32 @@ IO_MANAGER_HOST_BAUD = 115200
 MONITOR_BAUD = 3686400  # nominal on USB CDC; the host's setting does not matter
 
 
+def monitor_powers_target(kind: str) -> bool:
+    """Whether the simulated monitor supplies the DUT (a Joulescope only measures)."""
+    return kind != "js220"
+
+
+def make_js220(bench: SimulatedBench, config: SimBenchConfig):
+    """A simulated JS220 (a fake vendor driver) measuring the bench's board."""
+    from tinyjoule.host.sim.js220_device import SimulatedJs220Driver
+
+    driver = SimulatedJs220Driver(
+        bench.front_end,
+        lambda: bench.host_time_s,
+        noise_a=config.profile.current_noise_a,
+        seed=config.profile.seed,
+        lock=bench.lock,
+    )
+    fault = config.monitor_fault
+    if fault is not None:
+        if fault.kind != "drop":
+            raise ConfigurationError(
+                f"the simulated JS220 cannot simulate a {fault.kind!r} fault; only 'drop'"
+            )
+        driver.inject_gap(fault.after_samples, fault.count)
+    return driver
+
+
 def make_simulated_monitor(kind: str, front_end: BoardFrontEnd, noise_a: float, seed: int):
     """The device side of a simulated monitor measuring ``front_end`` (with seeded noise)."""
     if kind == "lpm01a":
@@ -144,10 +170,12 @@ class SimulatedBench:
             self.dut.power, self.dut.pin, config.profile.supply_voltage_v
         )
         self.monitor = None
-        if config.monitor is None:
-            self.dut.boot(0.0)  # powered from USB as soon as the bench exists
+        if config.monitor is None or not monitor_powers_target(config.monitor):
+            self.dut.boot(0.0)  # powered from USB or a bench supply as soon as it exists
             self.scheduler.run()
-        else:
+        if config.monitor == "js220":  # USB, not a serial port: the driver gets this object
+            self.monitor = make_js220(self, config)
+        elif config.monitor is not None:
             self.dut.power.set_current(0.0, 0.0)  # unpowered until the monitor says `pwr on`
             self.monitor = make_simulated_monitor(
                 config.monitor, self.front_end, config.profile.current_noise_a, config.profile.seed
@@ -155,7 +183,7 @@ class SimulatedBench:
             self.ports["monitor"] = HostPort("monitor", MONITOR_BAUD)
             self._apply_monitor_fault(config.monitor_fault)
         self.dut.pin_faults = dict(config.pin_faults)
-        self._dut_powered = config.monitor is None
+        self._dut_powered = config.monitor is None or not monitor_powers_target(config.monitor)
 
     # -- wiring -----------------------------------------------------------------------------
     def _to_dut(self, data: bytes, arrival_s: float) -> None:
@@ -190,6 +218,9 @@ class SimulatedBench:
             if port == "monitor":
                 self._monitor_write(data)
                 return
+            catch_up = getattr(self.monitor, "catch_up", None)
+            if catch_up is not None:  # a callback-driven monitor: deliver what it saw so far
+                catch_up()
             line = self._host_lines[port]
             line.send(garble(data, host_baud, line.baud), self.host_time_s)
             self.scheduler.run()
@@ -267,9 +298,9 @@ class SimulatedBench:
         data, _ = self.ports["monitor"].take(size, MONITOR_BAUD)
         return data
 
-    def last_window_truth_j(self) -> float:
-        """Exact energy drawn between the last two falling edges of the timestamp pin."""
-        falling = self.dut.pin.falling_times_s()
-        if len(falling) < 2:
+    def last_window_truth_j(self, rising: bool = False) -> float:
+        """Exact energy drawn between the last two falling (or rising) edges of the pin."""
+        edges = [e.time_s for e in self.dut.pin.edges if e.rising == rising]
+        if len(edges) < 2:
             raise ValueError("the simulated board has not pulsed its timestamp pin twice yet")
-        return self.front_end.supply_voltage_v() * self.front_end.charge_c(falling[-2], falling[-1])
+        return self.front_end.supply_voltage_v() * self.front_end.charge_c(edges[-2], edges[-1])

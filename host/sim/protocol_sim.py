@@ -37,6 +37,12 @@ def register_bench(bench: SimulatedBench, name: str | None = None) -> str:
     return name
 
 
+def bench_named(name: str) -> SimulatedBench:
+    """The bench registered as ``name`` (KeyError if there is none)."""
+    with _REGISTRY_LOCK:
+        return _BENCHES[name]
+
+
 def name_of(bench: SimulatedBench) -> str:
     """The name ``bench`` was registered under."""
     with _REGISTRY_LOCK:

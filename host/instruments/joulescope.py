@@ -1,0 +1,443 @@
+"""Driver for the Joulescope JS220 and JS110 energy analyzers through ``pyjoulescope_driver``.
+
+The Joulescope sits between an external supply and the board; it does not power the board
+(spec 2.3). It streams current and the board's voltage, which become energy per sample
+(i·v/fs, J) with the voltage measured at every sample, and the timestamp pin on a
+general-purpose input (GPI0, rising edge, as the MLCommons runner uses it), whose edges
+become events (``joulescope_stream``). The vendor package is imported only when a Joulescope
+is opened; a ``driver_factory`` stands in for it in tests and on the simulated bench.
+
+``url``: "" (the only Joulescope connected), a serial number ("001234") or a device path
+("u/js220/001234"), optionally followed by ``?vref=external`` (JS220: GPI thresholds from the
+board's IO voltage on the VREF pin instead of the internal 3.3 V). ``sim://BENCH/monitor`` is
+the simulated JS220 of a simulated bench.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from tinyjoule.firmware_protocol.errors import (
+    ConfigurationError,
+    DeviceConnectionError,
+    ResponseTimeout,
+    TinyJouleError,
+)
+from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
+from tinyjoule.host.instruments.joulescope_stream import StreamAssembler
+from tinyjoule.host.trace import StreamItem
+
+PACKAGE = "pyjoulescope_driver"
+INSTALL_HINT = "pip install tinyjoule[joulescope]"
+MODELS = ("js220", "js110")
+RATES_HZ = (1_000_000, 500_000, 200_000, 100_000, 50_000, 20_000, 10_000, 5_000, 2_000,
+            1_000, 500, 200, 100, 50, 20, 10, 5, 2, 1)  # fmt: skip
+"""``h/fs`` options (``js220_usb.c``); the JS110 also streams at 2 MHz."""
+EVENT_CHANNELS = {"js220": (0, 1, 2, 3, 7), "js110": (0, 1)}  # 7: the JS220 trigger input
+VREF_OPTIONS = ("3v3", "external")
+ACCURACY_RELATIVE = 0.005
+"""Energy reading accuracy taken as 0.5 %: the current gain error Jetperch quotes (0.3 %, JS110
+2 A range, spec 2.3) plus the voltage gain error, rounded up. [unverified: the JS220 User's
+Guide accuracy table was not checked; offsets (up to 1.5 mA in the 2 A range) matter only if
+auto-ranging is off.]"""
+DESCRIPTION = (
+    "Joulescope between the external supply and the board: it does not power the board "
+    "(switch the supply yourself); energy = measured current x measured voltage, sample by "
+    "sample; timestamps from a GPI edge"
+)
+_CHECK = (
+    "check the USB cable, close the Joulescope UI and other programs using it, and on Linux "
+    "install the Joulescope udev rules"
+)
+
+DataCallback = Callable[[str, Any], None]
+
+
+class DriverLike(Protocol):
+    """The part of ``pyjoulescope_driver.Driver`` this driver uses (timeouts in seconds)."""
+
+    def device_paths(self, timeout: float | None = None) -> list[str]: ...
+
+    def open(
+        self, device_prefix: str, mode: str | None = None, timeout: float | None = None
+    ) -> None: ...
+
+    def close(self, device_prefix: str, timeout: float | None = None) -> None: ...
+
+    def publish(self, topic: str, value: Any, timeout: float | None = None) -> None: ...
+
+    def query(self, topic: str, timeout: float | None = None) -> Any: ...
+
+    def subscribe(
+        self, topic: str, flags: Any, fn: DataCallback, timeout: float | None = None
+    ) -> None: ...
+
+    def unsubscribe(self, topic: str, fn: DataCallback, timeout: float | None = None) -> None: ...
+
+    def finalize(self, timeout: float | None = None) -> None: ...
+
+
+def version_text(value: Any) -> str:
+    """``c/fw/version`` (major8.minor8.patch16 in a u32) as text."""
+    if isinstance(value, int):
+        return f"{(value >> 24) & 0xFF}.{(value >> 16) & 0xFF}.{value & 0xFFFF}"
+    return str(value) if value else "unknown"
+
+
+def import_vendor_driver(device: str) -> DriverLike:
+    """A new ``pyjoulescope_driver.Driver``; ConfigurationError naming the extra if missing."""
+    try:
+        module = importlib.import_module(PACKAGE)
+    except ImportError as exc:
+        if exc.name == PACKAGE:
+            raise ConfigurationError(
+                f"{device}: the Python package {PACKAGE} is not installed ({exc}); install "
+                f"it with: {INSTALL_HINT}"
+            ) from exc
+        raise ConfigurationError(  # installed, but its compiled part or a dependency is broken
+            f"{device}: {PACKAGE} is installed but does not load ({exc}); reinstall it with: "
+            f"pip install --force-reinstall {PACKAGE}"
+        ) from exc
+    try:
+        return module.Driver()
+    except Exception as exc:  # the binding raises RuntimeError when libusb cannot start
+        raise DeviceConnectionError(
+            f"{device}: the Joulescope driver did not start ({exc}); {_CHECK}"
+        ) from exc
+
+
+def list_joulescopes(driver_factory: Callable[[], DriverLike] | None = None) -> list[str]:
+    """Device paths of the connected Joulescopes (for ``tinyjoule devices``)."""
+    driver = (driver_factory or (lambda: import_vendor_driver("Joulescope")))()
+    try:
+        return [p for p in driver.device_paths(2.0) if _model_of(p) in MODELS]
+    finally:
+        with contextlib.suppress(Exception):
+            driver.finalize()
+
+
+def _model_of(path: str) -> str:
+    parts = path.strip("/").split("/")
+    return parts[1].lower() if len(parts) == 3 else ""
+
+
+class Joulescope(EnergyMonitor):
+    """A JS220 or JS110; ``open`` → ``configure`` → ``start`` → ``read``… → ``stop``."""
+
+    models: tuple[str, ...] = MODELS
+    label = "Joulescope"
+
+    def __init__(
+        self,
+        url: str = "",
+        *,
+        driver_factory: Callable[[], DriverLike] | None = None,
+        timeout_s: float = 2.0,
+        open_timeout_s: float = 10.0,
+    ) -> None:
+        self.url = url
+        target, _, options = url.partition("?")
+        self._target = target.strip()
+        self._vref = "3v3"
+        for option in filter(None, options.split("&")):
+            key, _, value = option.partition("=")
+            if key != "vref" or value not in VREF_OPTIONS:
+                raise ConfigurationError(
+                    f"{self.label} ({url}): unknown option {option!r}; the only option is "
+                    f"vref={'|'.join(VREF_OPTIONS)}"
+                )
+            self._vref = value
+        self.device = f"{self.label} ({self._target or 'the only one connected'})"
+        self.timeout_s = timeout_s
+        self.open_timeout_s = open_timeout_s
+        self.config = MonitorConfig()
+        self.info: MonitorInfo | None = None
+        self._factory = driver_factory
+        self._driver: DriverLike | None = None
+        self._path = ""
+        self._model = ""
+        self._signals: dict[str, str] = {}  # "s/i" -> "i", "s/v" -> "v", "s/gpi/0" -> "gpi"
+        self._topics: dict[str, str] = {}  # "<path>/s/i/!data" -> "i" ...
+        self._assembler: StreamAssembler | None = None
+        self._queue: deque[tuple[str, Any]] = deque()
+        self._cond = threading.Condition()
+        self._streaming = False
+        self._on_data_fn: DataCallback = self._on_data  # one bound method, for unsubscribe
+
+    @property
+    def accuracy_relative(self) -> float:
+        return ACCURACY_RELATIVE
+
+    @property
+    def mean_voltage_v(self) -> float | None:
+        """The board's mean measured voltage over the acquisition so far (energy output)."""
+        return self._assembler.mean_voltage_v if self._assembler is not None else None
+
+    # -- EnergyMonitor ----------------------------------------------------------------------
+    def open(self) -> MonitorInfo:
+        if self.info is not None:
+            return self.info
+        driver = self._make_driver()
+        self._driver = driver
+        try:
+            paths = self._call(
+                "list the connected Joulescopes", driver.device_paths, self.timeout_s
+            )
+            self._path = self._select(list(paths))
+            self._model = _model_of(self._path)
+            self.device = f"{self._model.upper()} ({self._path})"
+            self._call("open it", driver.open, self._path, "defaults", self.open_timeout_s)
+        except BaseException:
+            self._driver = None
+            with contextlib.suppress(Exception):
+                driver.finalize()
+            raise
+        firmware = "unknown"
+        if self._model == "js220":
+            with contextlib.suppress(Exception):
+                firmware = version_text(driver.query(f"{self._path}/c/fw/version", self.timeout_s))
+        extra: dict[str, Any] = {"description": DESCRIPTION, "model": self._model.upper()}
+        if self._model == "js220":
+            extra["gpio_vref"] = self._vref
+        self.info = MonitorInfo(
+            kind=self._model,
+            port=self._path,
+            firmware_version=firmware,
+            serial_number=self._path.rsplit("/", 1)[-1],
+            powers_target=False,
+            extra=extra,
+        )
+        return self.info
+
+    def configure(self, config: MonitorConfig) -> None:
+        self._require_open("configure")
+        if self._streaming:
+            raise ConfigurationError(
+                f"{self.device}: configure() during an acquisition; call stop() first"
+            )
+        if config.output not in ("energy", "current"):
+            raise ConfigurationError(
+                f"{self.device}: output {config.output!r} is unknown; use 'energy' (J per "
+                "sample, measured voltage) or 'current' (A)"
+            )
+        rates = RATES_HZ if self._model == "js220" else (2_000_000, *RATES_HZ)
+        if config.sample_rate_hz not in rates:
+            raise ConfigurationError(
+                f"{self.device}: sample rate {config.sample_rate_hz:g} Hz is not available; "
+                f"use one of {', '.join(f'{r:g}' for r in sorted(rates))} Hz"
+            )
+        if config.event_edge not in ("rising", "falling"):
+            raise ConfigurationError(
+                f"{self.device}: event_edge {config.event_edge!r} is unknown; use 'rising' "
+                "(the MLCommons runner's JS220 convention) or 'falling'"
+            )
+        channels = EVENT_CHANNELS.get(self._model, (0,))
+        if (0 if config.event_channel is None else config.event_channel) not in channels:
+            raise ConfigurationError(
+                f"{self.device}: there is no GPI {config.event_channel}; wire the timestamp "
+                f"pin to one of GPI {', '.join(map(str, channels))} (7 = trigger input)"
+            )
+        for subtopic, value in self.config_publishes(config):
+            self._publish(subtopic, value)
+        self.config = config
+
+    def config_publishes(self, config: MonitorConfig) -> list[tuple[str, Any]]:
+        """The (subtopic, value) pairs ``configure`` sends, in order."""
+        out: list[tuple[str, Any]] = []
+        if self._model == "js220":
+            out += [("s/i/range/mode", "auto"), ("c/gpio/vref", self._vref)]
+        return [*out, ("h/fs", int(config.sample_rate_hz))]
+
+    def power(self, on: bool) -> None:
+        """Nothing to switch: the Joulescope does not power the board (spec 2.3)."""
+        self._require_open("power")
+
+    def start(self) -> None:
+        driver = self._require_open("start")
+        if self._streaming:
+            raise ConfigurationError(
+                f"{self.device}: start() while an acquisition is running; call stop() first"
+            )
+        channel = 0 if self.config.event_channel is None else self.config.event_channel
+        signals = {"s/i": "i", "s/v": "v"} if self.config.output == "energy" else {"s/i": "i"}
+        signals[f"s/gpi/{channel}"] = "gpi"
+        self._signals = signals
+        self._topics = {f"{self._path}/{sub}/!data": key for sub, key in signals.items()}
+        self._assembler = StreamAssembler(
+            self.config.sample_rate_hz,
+            self.config.output,
+            self.config.event_edge == "rising",
+            self.device,
+        )
+        with self._cond:
+            self._queue.clear()
+        for topic in self._topics:
+            self._call(
+                f"subscribe to {topic}",
+                driver.subscribe,
+                topic,
+                ["pub"],
+                self._on_data_fn,
+                self.timeout_s,
+            )
+        self._streaming = True
+        for subtopic in signals:
+            self._publish(f"{subtopic}/ctrl", 1)
+
+    def read(self, timeout_s: float) -> list[StreamItem]:
+        self._require_open("read")
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            while not self._queue and self._streaming:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._cond.wait(remaining)
+        return self._process()
+
+    def stop(self) -> list[StreamItem]:
+        driver = self._require_open("stop")
+        if not self._streaming:
+            return self._process()
+        self._streaming = False
+        failure: TinyJouleError | None = None
+        for subtopic in self._signals:
+            try:
+                self._publish(f"{subtopic}/ctrl", 0)
+            except TinyJouleError as exc:
+                failure = failure or exc
+        for topic in self._topics:
+            with contextlib.suppress(Exception):
+                driver.unsubscribe(topic, self._on_data_fn, self.timeout_s)
+        items = self._process()
+        if failure is not None:
+            raise failure
+        return items
+
+    def close(self) -> None:
+        """Stop streaming and release the device and the vendor driver (never raises)."""
+        driver, self._driver = self._driver, None
+        if driver is None:
+            return
+        if self._streaming:
+            self._streaming = False
+            for subtopic in self._signals:
+                with contextlib.suppress(Exception):
+                    driver.publish(f"{self._path}/{subtopic}/ctrl", 0, self.timeout_s)
+            for topic in self._topics:
+                with contextlib.suppress(Exception):
+                    driver.unsubscribe(topic, self._on_data_fn, self.timeout_s)
+        with contextlib.suppress(Exception):
+            driver.close(self._path, self.timeout_s)
+        with contextlib.suppress(Exception):
+            driver.finalize(self.timeout_s)
+        self.info = None
+
+    # -- data -------------------------------------------------------------------------------
+    def _on_data(self, topic: str, value: Any) -> None:
+        """Called on the vendor driver's thread: queue only, never call back into it."""
+        key = self._topics.get(topic)
+        if key is None or not self._streaming or not isinstance(value, dict):
+            return
+        with self._cond:
+            self._queue.append((key, value))
+            self._cond.notify_all()
+
+    def _process(self) -> list[StreamItem]:
+        with self._cond:
+            messages = list(self._queue)
+            self._queue.clear()
+        if self._assembler is None:
+            return []
+        for key, value in messages:
+            self._assembler.add(key, value)
+        return self._assembler.take()
+
+    # -- the vendor driver ------------------------------------------------------------------
+    def _make_driver(self) -> DriverLike:
+        if self._factory is not None:
+            return self._factory()
+        if self._target.startswith("sim://"):
+            from tinyjoule.host.sim.js220_device import simulated_driver_for
+
+            return simulated_driver_for(self._target)
+        return import_vendor_driver(self.device)
+
+    def _select(self, paths: list[str]) -> str:
+        found = [p for p in paths if _model_of(p) in self.models]
+        listed = ", ".join(paths) or "none"
+        target = self._target
+        if target.startswith("sim://") or not target:
+            if len(found) == 1:
+                return found[0]
+            if not found:
+                raise DeviceConnectionError(
+                    f"{self.device}: no {self.label} is connected (found: {listed}); plug it "
+                    f"in and {_CHECK}"
+                )
+            raise ConfigurationError(
+                f"{self.device}: {len(found)} Joulescopes are connected ({', '.join(found)}); "
+                f"choose one by serial number, e.g. --monitor {_model_of(found[0])}:"
+                f"{found[0].rsplit('/', 1)[-1]}"
+            )
+        if "/" in target:
+            matches = [p for p in found if p.lower() == target.strip("/").lower()]
+        else:
+            matches = [p for p in found if _same_serial(p.rsplit("/", 1)[-1], target)]
+        if len(matches) != 1:
+            raise DeviceConnectionError(
+                f"{self.device}: no {self.label} {target!r} is connected (found: {listed}); "
+                f"give the serial number printed on its label; {_CHECK}"
+            )
+        return matches[0]
+
+    def _publish(self, subtopic: str, value: Any) -> None:
+        driver = self._require_open("publish")
+        topic = f"{self._path}/{subtopic}"
+        self._call(f"set {subtopic} to {value!r}", driver.publish, topic, value, self.timeout_s)
+
+    def _call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except TinyJouleError:
+            raise
+        except TimeoutError as exc:
+            raise ResponseTimeout(
+                f"{self.device}: no answer when trying to {what} ({exc}); {_CHECK}"
+            ) from exc
+        except Exception as exc:  # the binding raises RuntimeError with the jsdrv error code
+            raise DeviceConnectionError(
+                f"{self.device}: could not {what} ({exc}); {_CHECK}"
+            ) from exc
+
+    def _require_open(self, what: str) -> DriverLike:
+        if self._driver is None or self.info is None:
+            raise DeviceConnectionError(
+                f"{self.device}: {what}() on a closed monitor; open() it first"
+            )
+        return self._driver
+
+
+def _same_serial(a: str, b: str) -> bool:
+    a, b = a.strip().lower(), b.strip().lower()
+    return a == b or (a.isdigit() and b.isdigit() and int(a) == int(b))
+
+
+class Js220(Joulescope):
+    """A JS220 only (``--monitor js220[:SERIAL]``)."""
+
+    models = ("js220",)
+    label = "JS220"
+
+
+class Js110(Joulescope):
+    """A JS110 only (``--monitor js110[:SERIAL]``)."""
+
+    models = ("js110",)
+    label = "JS110"
