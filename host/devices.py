@@ -46,6 +46,33 @@ def recognise(vid: int | None, pid: int | None) -> str | None:
     return KNOWN_USB_IDS.get((vid, pid))
 
 
+def list_usb_instruments() -> list[SerialDevice]:
+    """Joulescopes (USB, not serial ports), when the optional vendor package is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyjoulescope_driver") is None:
+        return []
+    from tinyjoule.firmware_protocol.errors import TinyJouleError
+    from tinyjoule.host.instruments.joulescope import list_joulescopes
+
+    try:
+        paths = list_joulescopes()
+    except (TinyJouleError, RuntimeError, OSError):
+        return []
+    return [
+        SerialDevice(
+            path,
+            "Joulescope (USB)",
+            None,
+            None,
+            path.rsplit("/", 1)[-1],
+            f"Joulescope {path.split('/')[1].upper()} (energy monitor: --monitor "
+            f"{path.split('/')[1]}:{path.rsplit('/', 1)[-1]})",
+        )
+        for path in paths
+    ]
+
+
 def list_devices() -> list[SerialDevice]:
     devices = []
     for info in sorted(list_ports.comports(), key=lambda p: p.device):
@@ -59,4 +86,4 @@ def list_devices() -> list[SerialDevice]:
                 known_as=recognise(info.vid, info.pid),
             )
         )
-    return devices
+    return devices + list_usb_instruments()
