@@ -16,7 +16,7 @@ from rich.table import Table
 from tinyjoule.firmware_protocol.errors import TinyJouleError
 from tinyjoule.host.bench import BenchSpec, load_board_file
 from tinyjoule.host.devices import list_devices
-from tinyjoule.host.instruments.base import MonitorConfig
+from tinyjoule.host.instruments.defaults import monitor_config
 from tinyjoule.host.instruments.registry import parse_monitor
 from tinyjoule.host.results import Session
 from tinyjoule.host.runner.session_run import ALL_WORKLOADS, RunRequest, run
@@ -138,13 +138,26 @@ def run_command(
     voltage: Annotated[
         float | None, typer.Option(help="supply voltage the monitor gives the DUT (V)")
     ] = None,
-    sample_rate: Annotated[float, typer.Option(help="monitor sample rate (Hz)")] = 1000.0,
+    sample_rate: Annotated[
+        float | None, typer.Option(help="monitor sample rate in Hz (default: the monitor's)")
+    ] = None,
     monitor_output: Annotated[
-        str, typer.Option(help="monitor samples: energy (J per sample) or current (A)")
-    ] = "energy",
+        str | None,
+        typer.Option(help="samples as energy (J per sample) or current (A); default: monitor's"),
+    ] = None,
     monitor_format: Annotated[
-        str, typer.Option(help="LPM01A stream format: ascii_dec or bin_hexa")
-    ] = "ascii_dec",
+        str | None,
+        typer.Option(
+            help="LPM01A stream format ascii_dec|bin_hexa; PPK2 mode source|ampere "
+            "(it powers the DUT, or only measures)"
+        ),
+    ] = None,
+    event_channel: Annotated[
+        int | None, typer.Option(help="digital input with the timestamp pin (PPK2 D0-D7)")
+    ] = None,
+    event_edge: Annotated[
+        str | None, typer.Option(help="timestamp edge that counts: falling or rising")
+    ] = None,
     sim_profile: Annotated[
         Path | None, typer.Option(help="simulated bench only: board profile TOML")
     ] = None,
@@ -162,17 +175,21 @@ def run_command(
         profile = BoardProfile.from_toml(sim_profile) if sim_profile else REFERENCE_BOARD
         bench = _bench_spec(dut, io, io_kind, board)
         monitor = monitor or (bench.monitor if bench is not None else None) or "sim:lpm01a"
+        choice = parse_monitor(monitor)
         request = RunRequest(
             mode=mode,
             workloads=tuple(workload or ALL_WORKLOADS),
             bench=bench,
             sim_io_manager=None if sim_io == "none" else sim_io,
-            monitor=parse_monitor(monitor),
-            monitor_config=MonitorConfig(
-                voltage_v=voltage if voltage is not None else profile.supply_voltage_v,
+            monitor=choice,
+            monitor_config=monitor_config(
+                choice.kind,
+                voltage if voltage is not None else profile.supply_voltage_v,
                 sample_rate_hz=sample_rate,
                 output=monitor_output,
                 stream_format=monitor_format,
+                event_channel=event_channel,
+                event_edge=event_edge,
             ),
             sim_profile=profile,
             model_path=model,
@@ -286,7 +303,8 @@ def sim_serve_command(
     ] = None,
     model: Annotated[Path | None, typer.Option(help="the .tflite the simulated DUT runs")] = None,
     monitor: Annotated[
-        str | None, typer.Option(help="a simulated monitor powering the DUT: lpm01a")
+        str | None,
+        typer.Option(help="a simulated serial monitor measuring the DUT: lpm01a or ppk2"),
     ] = None,
     duration: Annotated[
         float | None, typer.Option(help="stop after this many seconds (default: until Ctrl-C)")

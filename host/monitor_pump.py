@@ -127,7 +127,7 @@ class MonitorPump:
                 lambda: (
                     f"expected {total} timestamp event(s), got {len(self.events)} within "
                     f"{timeout_s:g} s; check the timestamp wire to the monitor's event input "
-                    "(LPM01A: Arduino D7; Joulescope: GPI0)"
+                    "(LPM01A: Arduino D7; PPK2: logic input D0-D7; Joulescope: GPI0)"
                 ),
             )
             return list(self.events)

@@ -2,8 +2,8 @@
 points, so a third-party package can add an instrument without touching tinyjoule.
 
 ``--monitor KIND[:PORT]`` is parsed here: ``lpm01a:/dev/ttyACM0`` for a real LPM01A,
-``js220`` or ``js220:SERIAL`` for a Joulescope, and ``sim:lpm01a`` / ``sim:js220`` for the
-simulated ones on the simulated bench.
+``ppk2:PORT`` or ``ppk2`` (found by USB id) for a PPK2, ``js220`` or ``js220:SERIAL`` for a
+Joulescope, and ``sim:lpm01a`` / ``sim:ppk2`` / ``sim:js220`` for the simulated ones.
 """
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ BUILTIN_DRIVERS: dict[str, str] = {
     "lpm01a": "tinyjoule.host.instruments.lpm01a:Lpm01a",
     "js220": "tinyjoule.host.instruments.joulescope:Js220",
     "js110": "tinyjoule.host.instruments.joulescope:Js110",
+    "ppk2": "tinyjoule.host.instruments.ppk2:Ppk2",
 }
-SIMULATED_KINDS = ("lpm01a", "js220")
-PORT_OPTIONAL = ("js220", "js110")  # USB instruments found by serial number (or the only one)
-RISING_EDGE_KINDS = ("js220", "js110")  # the MLCommons JS220 convention: GPI0 rising edge
+SIMULATED_KINDS = ("lpm01a", "ppk2", "js220")
+# Instruments found without a port: Joulescopes by serial number (or the only one), a PPK2
+# by its USB id ("auto" picks its data port).
+PORT_OPTIONAL = {"js220": "", "js110": "", "ppk2": "auto"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,7 @@ def parse_monitor(text: str) -> MonitorChoice:
             f"{', '.join(sorted(known_kinds()))} (as KIND:PORT) or sim:lpm01a"
         )
     if not rest and kind in PORT_OPTIONAL:
-        return MonitorChoice(kind, "", simulated=False)
+        return MonitorChoice(kind, PORT_OPTIONAL[kind], simulated=False)
     if not rest:
         raise ConfigurationError(
             f"--monitor {text}: say which port, e.g. {kind}:/dev/ttyACM0 "

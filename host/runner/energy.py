@@ -110,8 +110,9 @@ class EnergyMeasurer:
             raise MeasurementTimeout(
                 f"{self.pump.device}: 'infer {reply.iterations} {reply.warmups}' on {name} gave "
                 f"{got} of its 2 timestamp events within {EVENT_TIMEOUT_S:g} s; check the "
-                "timestamp wire to the monitor's event input (LPM01A: Arduino D7; Joulescope: "
-                "GPI0; through the level shifter) and that the firmware is built for energy mode"
+                "timestamp wire to the monitor's event input (LPM01A: Arduino D7; PPK2: logic "
+                "input D0-D7 with the DUT's VCC on its VCC pin; Joulescope: GPI0) and that the "
+                "firmware is built for energy mode"
             ) from exc
         start, end = events[first], events[first + 1]
         self.expected_events += 2

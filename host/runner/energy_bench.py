@@ -50,6 +50,7 @@ def energy_bench(
     error: str | None = None
     try:
         monitor.configure(config)
+        info = getattr(monitor, "info", None) or info  # some facts (who powers the DUT) follow it
         device = f"{info.kind.upper()} ({info.port})"
         writer = TraceWriter(
             trace_path,

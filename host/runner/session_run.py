@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tinyjoule.firmware_protocol.errors import ConfigurationError, TinyJouleError
 from tinyjoule.host.bench import BenchSpec
 from tinyjoule.host.instruments.base import MonitorConfig
-from tinyjoule.host.instruments.registry import RISING_EDGE_KINDS, MonitorChoice, parse_monitor
+from tinyjoule.host.instruments.defaults import monitor_config
+from tinyjoule.host.instruments.registry import MonitorChoice, parse_monitor
 from tinyjoule.host.monitor_pump import BUFFER_WARNING_PERCENT
 from tinyjoule.host.results import Session, WorkloadRecord
 from tinyjoule.host.runner.accuracy import count_inputs, run_accuracy
@@ -60,7 +61,7 @@ class RunRequest:
         if self.mode == "energy" and self.monitor.simulated and self.bench is not None:
             raise ConfigurationError(
                 "a simulated monitor measures only the simulated board; with a real DUT pass "
-                "--monitor lpm01a:PORT"
+                "--monitor lpm01a:PORT (or ppk2:PORT, js220[:SERIAL])"
             )
         if self.mode == "energy" and not self.monitor.simulated and self.bench is None:
             raise ConfigurationError(
@@ -75,10 +76,9 @@ class RunRequest:
         return self.sim_io_manager
 
     def resolved_monitor_config(self) -> MonitorConfig:
-        config = self.monitor_config or MonitorConfig(voltage_v=self.sim_profile.supply_voltage_v)
-        if self.monitor.kind in RISING_EDGE_KINDS and config.event_edge == "falling":
-            config = replace(config, event_edge="rising", event_channel=config.event_channel or 0)
-        return config
+        if self.monitor_config is not None:
+            return self.monitor_config
+        return monitor_config(self.monitor.kind, self.sim_profile.supply_voltage_v)
 
 
 @contextmanager

@@ -26,6 +26,11 @@ from tinyjoule.tinyml_workloads.workloads import Workload, get_workload
 
 IO_MANAGER_HOST_BAUD = 115200
 MONITOR_BAUD = 3686400  # nominal on USB CDC; the host's setting does not matter
+# What leaves each simulated monitor streaming, as an earlier run that died would have.
+STALE_START = {
+    "lpm01a": b"htc\nfreq 1k\noutput energy\nacqtime 0\nstart\n",
+    "ppk2": b"\x06",  # average start
+}
 
 
 def monitor_powers_target(kind: str) -> bool:
@@ -60,7 +65,11 @@ def make_simulated_monitor(kind: str, front_end: BoardFrontEnd, noise_a: float, 
         from tinyjoule.host.sim.lpm01a_device import SimulatedLpm01a
 
         return SimulatedLpm01a(front_end, noise_a=noise_a, seed=seed)
-    raise ConfigurationError(f"there is no simulated monitor {kind!r}; use lpm01a")
+    if kind == "ppk2":
+        from tinyjoule.host.sim.ppk2_device import SimulatedPpk2
+
+        return SimulatedPpk2(front_end, noise_a=noise_a, seed=seed)
+    raise ConfigurationError(f"there is no simulated monitor {kind!r}; use lpm01a, ppk2 or js220")
 
 
 IO_MANAGER_KINDS = ("arduino", "h573")
@@ -257,7 +266,8 @@ class SimulatedBench:
         elif fault.kind == "drop":
             self.monitor.inject_drop(fault.after_samples, fault.count)
         elif fault.kind == "stale":  # left streaming by an earlier run that died
-            self.monitor.receive(b"htc\nfreq 1k\noutput energy\nacqtime 0\nstart\n", 0.0)
+            start = STALE_START.get(self.config.monitor or "", b"")
+            self.monitor.receive(start, 0.0)
             self.host_time_s = 0.5
         elif fault.kind not in ("silent", "unplug"):
             raise ConfigurationError(f"unknown simulated monitor fault {fault.kind!r}")
@@ -274,7 +284,7 @@ class SimulatedBench:
         if fault is not None and fault.kind == "silent":
             return
         if self._unplugged():
-            raise SerialException("simulated LPM01A: device disconnected")
+            raise SerialException(f"simulated {self.config.monitor}: device disconnected")
         now = max(self.host_time_s, self.dut.time_s if not self._dut_powered else 0.0)
         self.monitor.receive(data, now)
         self._monitor_fill()
@@ -293,7 +303,7 @@ class SimulatedBench:
 
     def _monitor_read(self, size: int) -> bytes:
         if self._unplugged():
-            raise SerialException("simulated LPM01A: device disconnected")
+            raise SerialException(f"simulated {self.config.monitor}: device disconnected")
         self._monitor_fill()
         data, _ = self.ports["monitor"].take(size, MONITOR_BAUD)
         return data
