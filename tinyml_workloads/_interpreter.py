@@ -41,7 +41,8 @@ def open_interpreter(path: Path, kernels: Kernels = "reference") -> Any:
     options: dict[str, Any] = {}
     if resolver is not None:
         options["experimental_op_resolver_type"] = (
-            resolver.BUILTIN_REF if kernels == "reference"
+            resolver.BUILTIN_REF
+            if kernels == "reference"
             else resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES
         )
     try:
