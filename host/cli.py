@@ -132,7 +132,7 @@ def run_command(
         str | None,
         typer.Option(
             help="energy monitor KIND[:PORT], e.g. lpm01a:/dev/ttyACM0, or sim:lpm01a "
-            "(default: the board file's [monitor], else sim:lpm01a)"
+            "(default: the board file's monitor table, else sim:lpm01a)"
         ),
     ] = None,
     voltage: Annotated[
