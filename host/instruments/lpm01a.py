@@ -4,19 +4,18 @@ Opens the port by URL (real ports, ``socket://``, ``sim://``), flushes and stops
 the board was streaming, takes host control and configures it the MLCommons way (spec 1.4,
 6.1): endless dynamic acquisition, software trigger, D7 edges logged as events. The stream
 is decoded by ``lpm01a_ascii`` / ``lpm01a_binary``; their text lines feed the reply matcher,
-so acknowledgements are found even among stream data. Every wait has a timeout.
+so acknowledgements are found even among stream data. Every wait has a timeout, checked
+after every chunk too, so a board that keeps streaming cannot hold a wait (``serial_port``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Iterator
 
-import serial
-from serial import SerialBase, SerialException
+from serial import SerialException
 
 from tinyjoule.firmware_protocol.errors import (
     ConfigurationError,
@@ -28,29 +27,27 @@ from tinyjoule.host.instruments import lpm01a_commands as commands
 from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
 from tinyjoule.host.instruments.lpm01a_ascii import AsciiDecoder
 from tinyjoule.host.instruments.lpm01a_binary import BinHexaDecoder
+from tinyjoule.host.instruments.serial_port import (
+    MAX_REPLY_BYTES,
+    PortOpener,
+    SerialLink,
+    open_serial_url,
+    require_open,
+)
 from tinyjoule.host.trace import StreamItem
 from tinyjoule.host.transcript import Transcript
 
-POLL_S = 0.02
-READ_CHUNK = 1 << 20
 DRAIN_LIMIT_S = 2.0
 ACCURACY_RELATIVE = 0.02
 """Dynamic mode, ~2 % (UM2243, spec 1.7)."""
+KEPT_SENDING_BYTES = 1024
+"""Bytes without the awaited reply after which a timeout blames a stream, not silence."""
 EVENTS_MIN_FIRMWARE = (1, 0, 6)
 LCD_TEXT = "tinyjoule"
 _CHECK = "check the USB cable and power, and close other programs using the port"
-
-PortOpener = Callable[[str, int], SerialBase]
+_LOST = f"the monitor was unplugged or powered down: {_CHECK}"
+_END = "the end of acquisition"
 _STREAM_LINE = re.compile(r"\d{4}[+-]\d{2}|TimeStamp|event ")
-
-
-def open_serial_url(url: str, baud: int) -> SerialBase:
-    """The default port opener: ``serial.serial_for_url``, with ``sim://`` available."""
-    if url.startswith("sim://"):
-        from tinyjoule.host.sim import protocol_sim
-
-        protocol_sim.install()
-    return serial.serial_for_url(url, baudrate=baud, timeout=POLL_S)
 
 
 def firmware_tuple(version: str) -> tuple[int, ...] | None:
@@ -82,7 +79,9 @@ class Lpm01a(EnergyMonitor):
         self.info: MonitorInfo | None = None
         self._open_port = open_port
         self._transcript = transcript
-        self._port: SerialBase | None = None
+        self._link: SerialLink | None = None
+        self.discarded_reply_bytes = 0
+        """Bytes dropped from over-long text lines (not replies: a stream or garbage)."""
         self._lines: deque[str] = deque(maxlen=256)
         self._idle_tail = b""
         self._decoder: AsciiDecoder | BinHexaDecoder | None = None
@@ -101,16 +100,18 @@ class Lpm01a(EnergyMonitor):
 
     # -- EnergyMonitor ----------------------------------------------------------------------
     def open(self) -> MonitorInfo:
-        if self._port is not None and self.info is not None:
+        if self._link is not None and self.info is not None:
             return self.info
         try:
-            self._port = self._open_port(self.url, self.baud)
+            port = self._open_port(self.url, self.baud)
         except (SerialException, OSError, ValueError) as exc:
             raise DeviceConnectionError(
                 f"{self.device}: cannot open the port ({exc}); check the port name, {_CHECK}"
             ) from exc
+        self._link = SerialLink(port, self.device, lost=_LOST, transcript=self._transcript)
+        self.discarded_reply_bytes = 0
         try:
-            self._port.reset_input_buffer()
+            self._link.reset_input()
             self._write("stop")  # the classic failure: a stream left running by an earlier run
             stale = self._drain()
             self._command("htc")
@@ -126,7 +127,11 @@ class Lpm01a(EnergyMonitor):
             firmware_version=version or "unknown",
             serial_number=board_id or None,
             powers_target=True,
-            extra={"status": status, "stale_bytes_flushed": stale},
+            extra={
+                "status": status,
+                "stale_bytes_flushed": stale,
+                "reply_bytes_discarded": self.discarded_reply_bytes,
+            },
         )
         return self.info
 
@@ -194,10 +199,10 @@ class Lpm01a(EnergyMonitor):
         self._require_open("read")
         if self._failure is not None:
             raise self._failure
-        deadline = time.monotonic() + timeout_s
+        reads = self._link_chunks(time.monotonic() + timeout_s)
         while not self._pending and self._streaming and self._decoder is not None:
-            data = self._read_some(deadline)
-            if not data:
+            data = next(reads, None)
+            if data is None:
                 break
             self._ingest(data)
         items, self._pending = self._pending, []
@@ -214,15 +219,17 @@ class Lpm01a(EnergyMonitor):
             self._failure = None
             self._drain()
             return []
-        deadline = time.monotonic() + self.stop_timeout_s
+        received = self._require_open("stop").bytes_read
+        reads = self._link_chunks(time.monotonic() + self.stop_timeout_s)
         while not self._decoder.ended:
-            data = self._read_some(deadline)
-            if not data:
+            data = next(reads, None)
+            if data is None:
                 self._streaming = False
                 self._decoder = None
                 raise ResponseTimeout(
                     f"{self.device}: no end of acquisition ('Acquisition completed' or the "
-                    f"0xF4 end frame) within {self.stop_timeout_s} s after 'stop'; {_CHECK}"
+                    f"0xF4 end frame) within {self.stop_timeout_s} s after 'stop'"
+                    f"{self._still_sending(received, _END)}"
                 )
             self._ingest(data)
         self._streaming = False
@@ -232,7 +239,7 @@ class Lpm01a(EnergyMonitor):
     def close(self) -> None:
         """Stop, power the target off and release host control (``hrc``). The target is
         switched off explicitly because ``pwrend on`` (the default) would leave it powered."""
-        if self._port is None:
+        if self._link is None:
             return
         try:
             if self._streaming:
@@ -253,7 +260,10 @@ class Lpm01a(EnergyMonitor):
         self._lines.clear()
         self._write(command)
         word = command.partition(" ")[0]
-        deadline = time.monotonic() + (self.reply_timeout_s if timeout_s is None else timeout_s)
+        wait_s = self.reply_timeout_s if timeout_s is None else timeout_s
+        deadline = time.monotonic() + wait_s
+        received = self._require_open("read").bytes_read
+        reads = self._link_chunks(deadline)
         while True:
             while self._lines:
                 reply = commands.parse_reply(self._lines.popleft())
@@ -262,39 +272,62 @@ class Lpm01a(EnergyMonitor):
                 if reply.kind == "ack":
                     return reply.value(command)
                 raise commands.refusal(self.device, command, reply, self._error_detail(deadline))
-            data = self._read_some(deadline)
-            if not data:
+            data = next(reads, None)
+            if data is None:
                 raise ResponseTimeout(
-                    f"{self.device}: no reply to {command!r} within "
-                    f"{self.reply_timeout_s if timeout_s is None else timeout_s} s; {_CHECK}"
+                    f"{self.device}: no reply to {command!r} within {wait_s} s"
+                    f"{self._still_sending(received)}"
                 )
             self._ingest(data)
+
+    def _still_sending(self, received: int, awaited: str = "the reply") -> str:
+        """The end of a timeout message: the usual checks after silence or a few stray
+        bytes, or what a board that kept sending (``bytes_read`` was ``received`` when the
+        wait began) needs."""
+        link = self._link
+        more = 0 if link is None else link.bytes_read - received
+        if not more:
+            return f"; {_CHECK}"
+        if more < KEPT_SENDING_BYTES:
+            return f"; it sent {more} bytes without {awaited}: {_CHECK}"
+        if awaited == _END:  # the stream was being decoded: it is the stream
+            cause = "it is still streaming and ignored 'stop'"
+        else:
+            cause = (
+                "it is probably still streaming and ignoring 'stop', or the baud rate is "
+                f"wrong (the LPM01A uses {commands.DEFAULT_BAUD})"
+            )
+        return (
+            f" although it kept sending ({more} bytes without {awaited}): {cause}; "
+            "unplug and replug the LPM01A, then open it again"
+        )
 
     def _query(self, command: str) -> str:
         """A query's value: on its ack line, or else on the next text line [unverified which]."""
         value = self._command(command)
-        deadline = time.monotonic() + min(self.reply_timeout_s, 0.5)
-        while not value:
+        if value:
+            return value
+        reads = self._link_chunks(time.monotonic() + min(self.reply_timeout_s, 0.5))
+        while True:
             while self._lines:
                 line = self._lines.popleft()
                 if commands.parse_reply(line) is None and not _STREAM_LINE.match(line):
                     return line
-            data = self._read_some(deadline)
-            if not data:
+            data = next(reads, None)
+            if data is None:
                 return ""
             self._ingest(data)
-        return value
 
     def _error_detail(self, deadline: float) -> str | None:
         """The ``Error detail:`` line that follows an ``error`` reply, if it comes in time."""
-        deadline = min(deadline, time.monotonic() + 0.5)
+        reads = self._link_chunks(min(deadline, time.monotonic() + 0.5))
         while True:
             while self._lines:
                 reply = commands.parse_reply(self._lines.popleft())
                 if reply is not None and reply.kind == "detail":
                     return reply.text
-            data = self._read_some(deadline)
-            if not data:
+            data = next(reads, None)
+            if data is None:
                 return None
             self._ingest(data)
 
@@ -308,44 +341,15 @@ class Lpm01a(EnergyMonitor):
             )
 
     # -- bytes ------------------------------------------------------------------------------
-    def _require_open(self, what: str) -> SerialBase:
-        if self._port is None:
-            raise DeviceConnectionError(
-                f"{self.device}: {what}() on a closed monitor; open() it first"
-            )
-        return self._port
+    def _require_open(self, what: str) -> SerialLink:
+        return require_open(self._link, self.device, what)
 
     def _write(self, command: str) -> None:
-        data = commands.encode(command)
-        if self._transcript is not None:
-            self._transcript.record(self.device, ">", data)
-        port = self._require_open("write")
-        try:
-            port.write(data)
-            port.flush()
-        except (SerialException, OSError) as exc:
-            raise DeviceConnectionError(
-                f"{self.device}: writing {command!r} failed ({exc}); the monitor was unplugged "
-                f"or powered down: {_CHECK}, then open it again"
-            ) from exc
+        self._require_open("write").write(commands.encode(command), repr(command))
 
-    def _read_some(self, deadline: float) -> bytes:
-        """Whatever the port has, waiting until ``deadline`` for the first byte."""
-        port = self._require_open("read")
-        while True:
-            try:
-                data = port.read(min(max(1, port.in_waiting), READ_CHUNK))
-            except (SerialException, OSError) as exc:
-                raise DeviceConnectionError(
-                    f"{self.device}: reading failed ({exc}); the monitor was unplugged or "
-                    f"powered down: {_CHECK}, then open it again"
-                ) from exc
-            if data:
-                if self._transcript is not None:
-                    self._transcript.record(self.device, "<", data)
-                return data
-            if time.monotonic() >= deadline:
-                return b""
+    def _link_chunks(self, deadline: float) -> Iterator[bytes]:
+        """Chunks until ``deadline``, which is checked after every chunk too."""
+        return self._require_open("read").chunks(deadline)
 
     def _ingest(self, data: bytes) -> None:
         """Route bytes: to the stream decoder while there is one, else split into text lines."""
@@ -360,32 +364,35 @@ class Lpm01a(EnergyMonitor):
             raise
 
     def _idle_lines(self, data: bytes) -> None:
+        """Text segments for the reply matcher; stream lines (a board still streaming) are
+        dropped here, so they cannot push a reply out of ``_lines``. Lines and the partial
+        last line keep at most ``MAX_REPLY_BYTES`` (the newest)."""
         buf = self._idle_tail + data
-        *lines, self._idle_tail = buf.split(b"\n")
-        if len(self._idle_tail) > 4096:
-            self._idle_tail = b""
+        *lines, tail = buf.split(b"\n")
+        self._idle_tail = self._capped(tail)
         for line in lines:
-            self._lines.extend(commands.text_segments(line))
+            segments = commands.text_segments(self._capped(line))
+            self._lines.extend(s for s in segments if not _STREAM_LINE.match(s))
+
+    def _capped(self, text: bytes) -> bytes:
+        excess = len(text) - MAX_REPLY_BYTES
+        if excess <= 0:
+            return text
+        self.discarded_reply_bytes += excess
+        return text[excess:]
 
     def _drain(self) -> int:
         """Read and drop everything until the port is quiet for ``quiet_s`` (or ``DRAIN_LIMIT_S``
         passed: a board that keeps streaming is handled by the reply matcher)."""
-        end = time.monotonic() + DRAIN_LIMIT_S
-        dropped = 0
-        while time.monotonic() < end:
-            data = self._read_some(min(end, time.monotonic() + self.quiet_s))
-            if not data:
-                break
-            dropped += len(data)
+        dropped = self._require_open("read").drain(DRAIN_LIMIT_S, self.quiet_s)
         self._lines.clear()
         self._idle_tail = b""
         return dropped
 
     def _close_port(self) -> None:
-        port, self._port = self._port, None
+        link, self._link = self._link, None
         self._decoder = None
         self._streaming = False
         self.info = None
-        if port is not None:
-            with contextlib.suppress(Exception):
-                port.close()
+        if link is not None:
+            link.close()

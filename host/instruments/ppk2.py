@@ -15,7 +15,8 @@ IRNAS does, and its calibration's S term uses it), ``event_channel`` the logic i
 carrying the timestamp pin (None: D0; its level shifter needs the DUT's VCC on the logic
 port's VCC pin), ``event_edge`` ``"falling"`` or ``"rising"``. The source voltage is
 always set before the DUT is switched on; ``MonitorInfo.powers_target`` follows the mode
-after ``configure`` (read ``monitor.info`` again).
+after ``configure`` (read ``monitor.info`` again). Every wait has a timeout, checked after
+every chunk too, so a PPK2 that keeps streaming cannot hold a wait (``serial_port``).
 """
 
 from __future__ import annotations
@@ -23,11 +24,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-import serial
-from serial import SerialBase, SerialException
+from serial import SerialException
 
 from tinyjoule.firmware_protocol.errors import (
     ConfigurationError,
@@ -38,6 +38,15 @@ from tinyjoule.firmware_protocol.errors import (
 from tinyjoule.host.instruments import ppk2_protocol as protocol
 from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
 from tinyjoule.host.instruments.ppk2_decoder import Ppk2Decoder
+from tinyjoule.host.instruments.serial_port import POLL_S as POLL_S
+from tinyjoule.host.instruments.serial_port import (
+    READ_CHUNK,
+    PortOpener,
+    ReplyBuffer,
+    SerialLink,
+    open_serial_url,
+    require_open,
+)
 from tinyjoule.host.trace import StreamItem
 from tinyjoule.host.transcript import Transcript
 
@@ -47,8 +56,7 @@ WINDOWS_DESCRIPTION = "nRF Connect USB CDC ACM"
 PRODUCT = "PPK2"
 DEFAULT_BAUD = 115200
 """Nominal on USB CDC (the Nordic app uses 115200, IRNAS 9600)."""
-POLL_S = 0.02
-STREAM_READ = 1 << 20
+STREAM_READ = READ_CHUNK
 """Bytes asked for per streaming read: a real port returns after ``POLL_S`` with what came
 (about 8 kB at 400 kB/s), so decoding runs ~50 times a second, not per USB packet; a
 backlog is decoded 1 MB (262144 samples) at a time, bounding memory."""
@@ -57,17 +65,7 @@ ACCURACY_RELATIVE = 0.05
 """No accuracy figure was found in the sources (spec 3.5 and 5: n/r) [unverified]; 5 % is
 tinyjoule's conservative assumption, wider than the LPM01A's 2 %."""
 _CHECK = "check the USB cable, and close other programs using the port (nRF Connect Power Profiler)"
-
-PortOpener = Callable[[str, int], SerialBase]
-
-
-def open_serial_url(url: str, baud: int) -> SerialBase:
-    """The default port opener: ``serial.serial_for_url``, with ``sim://`` available."""
-    if url.startswith("sim://"):
-        from tinyjoule.host.sim import protocol_sim
-
-        protocol_sim.install()
-    return serial.serial_for_url(url, baudrate=baud, timeout=POLL_S)
+_LOST = f"the PPK2 was unplugged or switched off: {_CHECK}"
 
 
 def default_config(voltage_v: float, mode: str = "source") -> MonitorConfig:
@@ -165,7 +163,9 @@ class Ppk2(EnergyMonitor):
         self.decoder: Ppk2Decoder | None = None
         self._open_port = open_port
         self._transcript = transcript
-        self._port: SerialBase | None = None
+        self._link: SerialLink | None = None
+        self.discarded_reply_bytes = 0
+        """Bytes dropped from an over-long metadata reply (a stream or garbage before it)."""
         self._pending: list[StreamItem] = []
         self._streaming = False
         self._failure: MeasurementError | None = None
@@ -176,21 +176,23 @@ class Ppk2(EnergyMonitor):
 
     # -- EnergyMonitor ----------------------------------------------------------------------
     def open(self) -> MonitorInfo:
-        if self._port is not None and self.info is not None:
+        if self._link is not None and self.info is not None:
             return self.info
         if self.url == "auto":
             self.url = find_data_port()
             self.device = f"PPK2 ({self.url})"
         try:
-            self._port = self._open_port(self.url, self.baud)
+            port = self._open_port(self.url, self.baud)
         except (SerialException, OSError, ValueError) as exc:
             raise DeviceConnectionError(
                 f"{self.device}: cannot open the port ({exc}); check the port name ('tinyjoule "
                 "devices' lists a PPK2 as 1915:c00a; of its two ports use the data port, whose "
                 f"location ends in 1, or --monitor ppk2:auto), {_CHECK}"
             ) from exc
+        self._link = SerialLink(port, self.device, lost=_LOST, transcript=self._transcript)
+        self.discarded_reply_bytes = 0
         try:
-            self._port.reset_input_buffer()
+            self._link.reset_input()
             self._write(protocol.STOP, "stop")  # a stream left running by an earlier run
             stale = self._drain()
             meta = self._metadata()
@@ -210,6 +212,7 @@ class Ppk2(EnergyMonitor):
                 "metadata": meta,
                 "calibration_defaults": list(self.calibration.defaulted),
                 "stale_bytes_flushed": stale,
+                "reply_bytes_discarded": self.discarded_reply_bytes,
             },
         )
         return self.info
@@ -264,13 +267,13 @@ class Ppk2(EnergyMonitor):
         self._streaming = True
 
     def read(self, timeout_s: float) -> list[StreamItem]:
-        self._require_open("read")
+        link = self._require_open("read")
         if self._failure is not None:
             raise self._failure
-        deadline = time.monotonic() + timeout_s
+        reads = link.chunks(time.monotonic() + timeout_s, stream=True)
         while not self._pending and self._streaming:
-            data = self._read_some(deadline, stream=True)
-            if not data:
+            data = next(reads, None)
+            if data is None:
                 break
             self._ingest(data)
         items, self._pending = self._pending, []
@@ -287,9 +290,10 @@ class Ppk2(EnergyMonitor):
             self._failure = None
             self._drain()
             return []
+        link = self._require_open("stop")
         deadline = time.monotonic() + self.stop_timeout_s
-        while True:
-            data = self._read_some(min(deadline, time.monotonic() + self.quiet_s), stream=True)
+        while True:  # until quiet for quiet_s; the deadline is checked after every chunk
+            data = link.read_some(min(deadline, time.monotonic() + self.quiet_s), stream=True)
             if not data:
                 break
             self._ingest(data)
@@ -304,7 +308,7 @@ class Ppk2(EnergyMonitor):
 
     def close(self) -> None:
         """Stop, switch the DUT off and close the port (never raises)."""
-        if self._port is None:
+        if self._link is None:
             return
         try:
             self._write(protocol.STOP, "stop")
@@ -354,25 +358,36 @@ class Ppk2(EnergyMonitor):
         return millivolts
 
     def _metadata(self) -> dict[str, str]:
-        """Send ``get metadata`` and parse the reply up to ``END``."""
+        """Send ``get metadata`` and parse the reply up to ``END`` (of at most
+        ``MAX_REPLY_BYTES``, the newest: stream bytes before it are dropped)."""
         self._write(protocol.GET_METADATA, "get metadata")
-        deadline = time.monotonic() + self.reply_timeout_s
-        reply = bytearray()
-        while not protocol.metadata_complete(bytes(reply)):
-            data = self._read_some(deadline)
-            if not data:
-                raise ResponseTimeout(self._no_metadata(bytes(reply)))
-            reply += data
-        return protocol.parse_metadata(bytes(reply))
+        link = self._require_open("read")
+        reply = ReplyBuffer()
+        try:
+            for data in link.chunks(time.monotonic() + self.reply_timeout_s):
+                reply.add(data)
+                if protocol.metadata_complete(bytes(reply.data)):
+                    return protocol.parse_metadata(bytes(reply.data))
+        finally:
+            self.discarded_reply_bytes += reply.discarded
+        raise ResponseTimeout(self._no_metadata(bytes(reply.data), reply.discarded))
 
-    def _no_metadata(self, reply: bytes) -> str:
-        said = f"it sent {reply[:60]!r}" if reply else "it sent nothing"
+    def _no_metadata(self, reply: bytes, discarded: int = 0) -> str:
         if b"uart:~$" in reply:
             return (
                 f"{self.device}: this is the PPK2's debug-shell port (it answered with a "
                 "'uart:~$' prompt), not its data port; use the other port, whose USB location "
                 "ends in 1, or --monitor ppk2:auto"
             )
+        if discarded:
+            return (
+                f"{self.device}: no metadata ('... END') within {self.reply_timeout_s} s after "
+                f"'get metadata' (0x19), although it kept sending ({discarded + len(reply)} "
+                "bytes without a metadata block): it is probably still streaming and ignoring "
+                "'stop' (0x07); unplug and replug the PPK2 (or switch it off and on), then open "
+                "it again"
+            )
+        said = f"it sent {reply[:60]!r}" if reply else "it sent nothing"
         return (
             f"{self.device}: no metadata ('... END') within {self.reply_timeout_s} s after "
             f"'get metadata' (0x19); {said}. Check that this is the PPK2's data port (of its "
@@ -391,48 +406,11 @@ class Ppk2(EnergyMonitor):
                     return port.serial_number
         return None
 
-    def _require_open(self, what: str) -> SerialBase:
-        if self._port is None:
-            raise DeviceConnectionError(
-                f"{self.device}: {what}() on a closed monitor; open() it first"
-            )
-        return self._port
+    def _require_open(self, what: str) -> SerialLink:
+        return require_open(self._link, self.device, what)
 
     def _write(self, data: bytes, what: str) -> None:
-        if self._transcript is not None:
-            self._transcript.record(self.device, ">", data)
-        port = self._require_open("write")
-        try:
-            port.write(data)
-            port.flush()
-        except (SerialException, OSError) as exc:
-            raise DeviceConnectionError(
-                f"{self.device}: writing {what!r} ({data.hex(' ')}) failed ({exc}); the PPK2 "
-                f"was unplugged or switched off: {_CHECK}, then open it again"
-            ) from exc
-
-    def _read_some(self, deadline: float, stream: bool = False) -> bytes:
-        """What the port has, waiting until ``deadline`` for the first byte. Stream reads ask
-        for ``STREAM_READ`` bytes (a real port then batches ``POLL_S`` of data); others take
-        only what is waiting, so a reply is seen as soon as it is complete."""
-        port = self._require_open("read")
-        while True:
-            try:
-                data = port.read(STREAM_READ) if stream else port.read(max(1, port.in_waiting))
-            except (SerialException, OSError) as exc:
-                raise DeviceConnectionError(
-                    f"{self.device}: reading failed ({exc}); the PPK2 was unplugged or switched "
-                    f"off: {_CHECK}, then open it again"
-                ) from exc
-            if data:
-                if self._transcript is not None:
-                    if stream:
-                        self._transcript.note(f"{self.device} < {len(data)} stream bytes")
-                    else:
-                        self._transcript.record(self.device, "<", data)
-                return data
-            if time.monotonic() >= deadline:
-                return b""
+        self._require_open("write").write(data, f"{what!r} ({data.hex(' ')})")
 
     def _ingest(self, data: bytes, final: bool = False) -> None:
         assert self.decoder is not None
@@ -444,24 +422,17 @@ class Ppk2(EnergyMonitor):
             raise
         self._pending.extend(items)
 
-    def _drain(self, limit_s: float = DRAIN_LIMIT_S) -> int:
+    def _drain(self, limit_s: float | None = None) -> int:
         """Read and drop everything until the port is quiet for ``quiet_s`` (at most
-        ``limit_s``); the number of bytes dropped."""
-        end = time.monotonic() + limit_s
-        dropped = 0
-        while time.monotonic() < end:
-            data = self._read_some(min(end, time.monotonic() + self.quiet_s), stream=True)
-            if not data:
-                break
-            dropped += len(data)
-        return dropped
+        ``limit_s``, default ``DRAIN_LIMIT_S``); the number of bytes dropped."""
+        limit = DRAIN_LIMIT_S if limit_s is None else limit_s
+        return self._require_open("read").drain(limit, self.quiet_s, stream=True)
 
     def _close_port(self) -> None:
-        port, self._port = self._port, None
+        link, self._link = self._link, None
         self.decoder = None
         self._streaming = False
         self.info = None
         self.configured = False
-        if port is not None:
-            with contextlib.suppress(Exception):
-                port.close()
+        if link is not None:
+            link.close()

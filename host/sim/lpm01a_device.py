@@ -16,9 +16,11 @@ Stream conventions (the decoders in ``tinyjoule.host.instruments`` rely on them)
   ``trigdelay`` when ``pwr auto`` powers the target at start). Current output = charge over
   the period × fs, plus seeded Gaussian noise (``noise_a``, A rms; set it at construction or
   as an attribute); energy output = ``front_end.supply_voltage_v()`` × that current / fs,
-  in J; readings are 0 while the target is unpowered (``pwr off``). Values are quantised as
-  the format carries them: 4 significant digits (ascii_dec), 12-bit mantissa (bin_hexa);
-  negative readings clip to 0 (neither format has a sign for the mantissa).
+  in J. ``volt`` sets that supply (``set_supply``: the LPM01A powers the board), so the
+  board runs at the voltage the host configured. Readings are 0 while the target is
+  unpowered (``pwr off``). Values are quantised as the format carries them: 4 significant
+  digits (ascii_dec), 12-bit mantissa (bin_hexa); negative readings clip to 0 (neither
+  format has a sign for the mantissa).
 - An edge of the configured polarity at time t is reported by ``event NN ris`` (NN counts
   from 00; the word is always ``ris``, as the real firmware prints it) right after the sample
   whose period contains t, i.e. before sample ``k = floor((t - t0) * fs) + 1``. In bin_hexa
@@ -51,7 +53,10 @@ _BIN_END = b"\xf0\xf4\xff\xff"
 
 
 class AnalogFrontEnd(Protocol):
-    """What the instrument measures: the bench's DUT supply current and timestamp pin."""
+    """What the instrument measures: the bench's DUT supply current and timestamp pin.
+
+    A front end may also have ``set_supply_voltage_v(volts)`` (the bench's ``BoardFrontEnd``
+    does): a monitor that powers the board calls it when its output voltage is set."""
 
     def supply_voltage_v(self) -> float: ...
 
@@ -62,6 +67,16 @@ class AnalogFrontEnd(Protocol):
     def falling_edges_s(self, start_s: float, end_s: float) -> list[float]: ...
 
     def rising_edges_s(self, start_s: float, end_s: float) -> list[float]: ...
+
+
+def set_supply(front_end: object, voltage_v: float) -> None:
+    """The monitor now supplies the board at ``voltage_v``: tell the front end, if it can be
+    told (test fakes may have a fixed voltage). Only the voltage follows: the board still
+    draws the profile's amperes at any voltage [tinyjoule simplification; a real board's
+    current changes with its supply], so energy scales with the voltage set."""
+    setter = getattr(front_end, "set_supply_voltage_v", None)
+    if setter is not None:
+        setter(voltage_v)
 
 
 # -- the two sample formats, device side ----------------------------------------------------
@@ -345,6 +360,7 @@ class SimulatedLpm01a:
             return
         volts = self._number(args, commands.MIN_VOLTAGE_V, commands.MAX_VOLTAGE_V)
         self.settings.voltage_mv = round(volts * 1000)
+        set_supply(self.front_end, self.voltage_v)
         self._ack(text)
 
     def _cmd_freq(self, text: str, args: list[str], now_s: float) -> None:

@@ -11,7 +11,9 @@ Stream model (the decoder in ``tinyjoule.host.instruments.ppk2_decoder`` relies 
   arrived. Its current is the exact charge of the period x fs plus seeded Gaussian noise
   (``noise_a``, A rms); 0 while the DUT is switched off (``0x0C 0``). ``target_powered`` is
   the ``0x0C`` switch in both modes (in ampere-meter mode the bench's external supply
-  feeds the DUT through the PPK2) [tinyjoule assumption].
+  feeds the DUT through the PPK2) [tinyjoule assumption]. In source mode the regulator
+  voltage (``0x0D``) is the board's supply (``set_supply``; the board's current does not
+  change with it); in ampere mode the front end's voltage is left as it is.
 - Auto-ranging [tinyjoule model of the firmware's switch points]: a sample is measured in
   the lowest range whose full scale (its top code) exceeds the current by 25 %; the range
   only drops to a lower one once the current is below half that range's full scale. The
@@ -55,7 +57,7 @@ from tinyjoule.host.instruments.ppk2_protocol import (
     format_metadata,
     parse_metadata,
 )
-from tinyjoule.host.sim.lpm01a_device import AnalogFrontEnd
+from tinyjoule.host.sim.lpm01a_device import AnalogFrontEnd, set_supply
 
 SIM_CALIBRATION = Calibration(
     r=(1015.2, 102.05, 10.31, 0.9624, 0.0521),
@@ -220,10 +222,18 @@ class SimulatedPpk2:
         elif op == Op.REGULATOR_SET:
             self.vdd_mv = decode_source_voltage(args[0], args[1])
             self._set_table()
+            self._supply_board()
         elif op == Op.SET_POWER_MODE and args[0] in (1, 2):
             self.mode = args[0]
+            self._supply_board()
         elif op == Op.GET_META_DATA:
             self._queue.append(self.metadata())
+
+    def _supply_board(self) -> None:
+        """In source mode the PPK2 powers the board at ``vdd_mv``; in ampere mode the bench's
+        external supply does, and its voltage is left alone."""
+        if self.mode == SOURCE_MODE:
+            set_supply(self.front_end, self.vdd_mv / 1000)
 
     # -- the stream -------------------------------------------------------------------------
     def _set_table(self) -> None:

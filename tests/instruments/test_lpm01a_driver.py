@@ -21,6 +21,7 @@ from tinyjoule.firmware_protocol.errors import (
 from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.lpm01a import Lpm01a
 from tinyjoule.host.instruments.lpm01a_binary import WORD_VALUES
+from tinyjoule.host.instruments.serial_port import MAX_REPLY_BYTES
 from tinyjoule.host.sim.lpm01a_device import SimulatedLpm01a, bin_words, quantise_ascii
 from tinyjoule.host.trace import Event, MonitorStatus, SampleBlock, SampleDrop
 
@@ -214,6 +215,93 @@ def test_port_that_cannot_open_and_unplugged_mid_run() -> None:
     with pytest.raises(DeviceConnectionError, match=r"LPM01A \(fake://lpm\).*unplugged"):
         monitor.read(0.1)
     monitor.close()  # never raises
+    assert port.closed
+
+
+# -- a board that never stops sending: every wait still ends ---------------------------------
+# These check that nothing hangs, not speed: the bounds are the timeout plus a generous 2 s.
+STREAM_CHUNK = b"1234-06\r\n" * 100
+
+
+class EndlessPort(ScriptPort):
+    """Answers its script (writes after it are ignored); from the write of ``after`` on
+    (None: from the start) every read also brings ``chunk``, forever: a board streaming
+    and ignoring 'stop'."""
+
+    def __init__(self, script=(), chunk: bytes = STREAM_CHUNK, after: str | None = None) -> None:
+        super().__init__(list(script))
+        self.chunk = chunk
+        self.after = after
+        self.streaming = after is None
+
+    def write(self, data: bytes) -> int:
+        if self.script:
+            super().write(data)
+        self.streaming = self.streaming or data == f"{self.after}\n".encode()
+        return len(data)
+
+    def read(self, size: int = 1) -> bytes:
+        if self.streaming:
+            time.sleep(0.001)
+            self.incoming += self.chunk
+        return super().read(max(size, len(self.incoming)))
+
+
+@pytest.mark.parametrize("chunk", [STREAM_CHUNK, b"\xa5" * 1000], ids=["lines", "no-newline"])
+def test_open_ends_on_a_board_that_never_stops_sending(
+    monkeypatch: pytest.MonkeyPatch, chunk: bytes
+) -> None:
+    monkeypatch.setattr("tinyjoule.host.instruments.lpm01a.DRAIN_LIMIT_S", 0.2)
+    port = EndlessPort(chunk=chunk)
+    monitor = driver(port, reply_timeout_s=0.5)
+    start = time.monotonic()
+    with pytest.raises(ResponseTimeout) as info:
+        monitor.open()
+    assert time.monotonic() - start < 0.2 + 0.5 + 2
+    message = str(info.value)
+    assert DEVICE in message and "'htc'" in message and "kept sending" in message
+    assert "ignoring 'stop'" in message and "unplug and replug" in message
+    assert port.closed
+    if b"\n" not in chunk:  # the partial line is capped, the rest counted
+        assert monitor.discarded_reply_bytes > 0 and len(monitor._idle_tail) <= MAX_REPLY_BYTES
+
+
+def test_a_query_ends_on_a_board_that_starts_streaming() -> None:
+    port = EndlessPort([*OPEN[:2], ("powershield", b"")], after="powershield")
+    monitor = driver(port, reply_timeout_s=0.5)
+    start = time.monotonic()
+    with pytest.raises(ResponseTimeout, match=r"'powershield' within 0.5 s although it kept"):
+        monitor.open()
+    assert time.monotonic() - start < 0.5 + 2
+
+
+def test_a_query_value_wait_ends_among_stream_lines() -> None:
+    """An ack without the value: the wait for a value line ends among stream lines."""
+    script = [*OPEN[:2], ("powershield", ack("powershield")), *OPEN[3:]]
+    port = EndlessPort(script, after="powershield")
+    start = time.monotonic()
+    info = driver(port, reply_timeout_s=0.5).open()
+    assert time.monotonic() - start < 0.5 + 2
+    assert info.serial_number is None and info.firmware_version == "1.0.7"
+
+
+def test_stop_and_read_end_on_a_board_that_ignores_stop() -> None:
+    script = [*OPEN, ("start", ack("start"))]
+    port = EndlessPort(script, chunk=b"PowerShield > not a sample\r\n" * 20, after="start")
+    monitor = driver(port, stop_timeout_s=0.5)
+    monitor.open()
+    monitor.start()
+    start = time.monotonic()
+    assert monitor.read(0.3) == []  # text only: no items, but the read still ends
+    assert time.monotonic() - start < 0.3 + 2
+    port.chunk = STREAM_CHUNK
+    start = time.monotonic()
+    with pytest.raises(ResponseTimeout) as info:
+        monitor.stop()
+    assert time.monotonic() - start < 0.5 + 2
+    message = str(info.value)
+    assert DEVICE in message and "after 'stop'" in message and "ignored 'stop'" in message
+    monitor.close()  # never raises, and does not hang either
     assert port.closed
 
 

@@ -23,6 +23,7 @@ from tinyjoule.firmware_protocol.errors import (
 from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.ppk2 import ACCURACY_RELATIVE, Ppk2, default_config
 from tinyjoule.host.instruments.ppk2_protocol import Ppk2CalibrationError, current_table
+from tinyjoule.host.instruments.serial_port import MAX_REPLY_BYTES
 from tinyjoule.host.sim.ppk2_device import SIM_CALIBRATION, SimulatedPpk2
 from tinyjoule.host.trace import Event, SampleBlock, SampleDrop
 
@@ -248,6 +249,63 @@ def test_a_ppk2_that_keeps_streaming_after_stop() -> None:
     monitor.start()
     with pytest.raises(ResponseTimeout, match=r"still streaming 0.2 s after 'stop' \(0x07\)"):
         monitor.stop()
+
+
+class EndlessPort(ScriptPort):
+    """Answers its script (writes after it are ignored); from the write of ``after`` on
+    (None: from the start) every read also brings ``chunk``, forever: a PPK2 streaming
+    and ignoring 'stop'."""
+
+    def __init__(self, script=(), chunk: bytes = b"", after: bytes | None = None) -> None:
+        super().__init__(list(script))
+        self.chunk = chunk or words([7] * 100)
+        self.after = after
+        self.streaming = after is None
+
+    def write(self, data: bytes) -> int:
+        if self.script:
+            super().write(data)
+        self.streaming = self.streaming or data == self.after
+        return len(data)
+
+    def read(self, size: int = 1) -> bytes:
+        if self.streaming:
+            time.sleep(0.001)
+            self.incoming += self.chunk
+        return super().read(max(size, len(self.incoming)))
+
+
+def test_open_ends_on_a_ppk2_that_never_stops_streaming(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not a speed test: the bound is the drain limit and the timeout plus a generous 2 s."""
+    monkeypatch.setattr("tinyjoule.host.instruments.ppk2.DRAIN_LIMIT_S", 0.2)
+    port = EndlessPort()
+    monitor = driver(port, reply_timeout_s=0.5)
+    start = time.monotonic()
+    with pytest.raises(ResponseTimeout) as info:
+        monitor.open()
+    assert time.monotonic() - start < 0.2 + 0.5 + 2
+    message = str(info.value)
+    assert DEVICE in message and "'get metadata' (0x19)" in message
+    assert "kept sending" in message and "unplug and replug the PPK2" in message
+    assert port.closed and monitor.discarded_reply_bytes > 0
+
+
+def test_the_metadata_wait_ends_when_the_ppk2_streams_instead() -> None:
+    port = EndlessPort([(b"\x07", b""), (b"\x19", b"")], after=b"\x19")
+    monitor = driver(port, reply_timeout_s=0.5)
+    start = time.monotonic()
+    with pytest.raises(ResponseTimeout, match=r"within 0.5 s after 'get metadata' \(0x19\)"):
+        monitor.open()
+    assert time.monotonic() - start < 0.5 + 2
+
+
+def test_metadata_after_a_long_stale_stream_is_still_found() -> None:
+    stale = words([7] * 64) * 40  # 10 kB: more than a reply keeps
+    port = ScriptPort([(b"\x07", b""), (b"\x19", stale + metadata())])
+    monitor = driver(port)
+    info = monitor.open()
+    assert monitor.calibration == SIM_CALIBRATION
+    assert info.extra["reply_bytes_discarded"] == len(stale) + len(metadata()) - MAX_REPLY_BYTES
 
 
 def test_a_stream_that_is_not_samples_voids_the_capture_until_restarted() -> None:

@@ -152,6 +152,28 @@ def test_energy_output_is_voltage_times_charge_per_period(fmt: str) -> None:
     assert expected == pytest.approx(joules, rel=2e-3)
 
 
+class SuppliedFrontEnd(FrontEnd):
+    """A front end whose supply the monitor sets, as the bench's ``BoardFrontEnd``."""
+
+    def set_supply_voltage_v(self, voltage_v: float) -> None:
+        self.voltage_v = voltage_v
+
+
+def test_volt_sets_the_supply_of_the_board_it_powers() -> None:
+    front = SuppliedFrontEnd(current_a=2.5e-3, voltage_v=1.8)
+    device = SimulatedLpm01a(front)
+    assert send(device, "volt 2500m").endswith(b"ack volt 2500m\r\n\r\n")
+    assert front.voltage_v == 2.5 and device.voltage_v == 2.5
+    assert b"error volt" in send(device, "volt 5000m")  # refused: the supply is unchanged
+    assert b"ack volt get 2500m" in send(device, "volt get") and front.voltage_v == 2.5
+    # energy output follows the supply it set (the board's current stays the same)
+    setup = ["htc", "acqtime inf", "trigdelay 0", "output energy", "freq 1k", "volt 3"]
+    send(device, *setup, "pwr on nostatus", "start")
+    values, _, _, _ = decoded(device, upto=0.1, unit="J")
+    assert front.voltage_v == 3.0
+    assert values == pytest.approx(3.0 * 2.5e-3 / 1000, rel=1e-3)
+
+
 @pytest.mark.parametrize("fmt", ["ascii_dec", "bin_hexa"])
 def test_an_edge_during_sample_i_minus_1_is_an_event_at_index_i(fmt: str) -> None:
     t0, fs = 0.25, 1000

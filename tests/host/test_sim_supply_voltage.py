@@ -1,0 +1,63 @@
+"""A simulated monitor that powers the board sets the board's supply voltage: the measured
+uJ/inference at a voltage other than the board profile's (3.0 V, not 1.8 V) still equals
+the simulator's truth (voltage x charge at the front end's voltage).
+
+The simulated board draws the profile's amperes at any voltage (a simplification: a real
+board's current changes with its supply), so the energy scales with the voltage set."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tinyjoule.host.instruments.defaults import monitor_config
+from tinyjoule.host.instruments.registry import parse_monitor
+from tinyjoule.host.runner.session_run import RunRequest, run
+from tinyjoule.host.sim.board_profile import REFERENCE_BOARD
+
+VOLTS = 3.0
+
+
+def measure(sessions: Path, kind: str, **overrides) -> dict:
+    request = RunRequest(
+        mode="energy",
+        workloads=("ad01",),
+        monitor=parse_monitor(f"sim:{kind}"),
+        monitor_config=monitor_config(kind, VOLTS, **overrides),
+        sessions_root=sessions,
+    )
+    result = run(request)["workloads"][0]
+    assert result["complete"]
+    return result
+
+
+@pytest.mark.parametrize(
+    ("kind", "overrides"),
+    [
+        ("lpm01a", {"output": "current"}),
+        ("lpm01a", {"output": "energy"}),
+        ("ppk2", {"stream_format": "source"}),
+    ],
+    ids=["lpm01a-current", "lpm01a-energy", "ppk2-source"],
+)
+def test_the_monitor_sets_the_board_supply(sessions: Path, kind: str, overrides: dict) -> None:
+    assert REFERENCE_BOARD.supply_voltage_v != VOLTS  # else this test proves nothing
+    result = measure(sessions, kind, **overrides)
+    truth = result["sim_truth_uj_per_inference"]
+    assert result["median_uj_per_inference"] == pytest.approx(truth, rel=1e-3)
+
+
+def test_the_truth_follows_the_voltage_set(sessions: Path) -> None:
+    """Energy output alone agrees with the truth even if the board kept the profile's
+    voltage (both would use it); the truth itself must scale with the voltage set."""
+    at_volts = measure(sessions, "lpm01a", output="energy")
+    request = RunRequest(
+        mode="energy",
+        workloads=("ad01",),
+        monitor=parse_monitor("sim:lpm01a"),
+        sessions_root=sessions,
+    )  # no monitor_config: the defaults, at the profile's voltage
+    at_profile = run(request)["workloads"][0]
+    charge = at_profile["sim_truth_uj_per_inference"] / REFERENCE_BOARD.supply_voltage_v
+    assert at_volts["sim_truth_uj_per_inference"] / VOLTS == pytest.approx(charge, rel=1e-9)
