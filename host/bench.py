@@ -93,6 +93,24 @@ def _baud_map(value: Any, source: str) -> dict[str, int]:
     )
 
 
+def _io_baud(value: Any, path: Path) -> int:
+    if not isinstance(value, int) or value <= 0:
+        raise ConfigurationError(f"board file {path} [io_manager]: baud must be a positive integer")
+    return value
+
+
+def _monitor_text(table: Mapping[str, Any], path: Path) -> str | None:
+    """``[monitor]`` as ``KIND[:PORT]`` (a port may be left out where the kind allows it)."""
+    if not table:
+        return None
+    kind, port = table.get("kind"), table.get("port")
+    if not isinstance(kind, str) or (port is not None and not isinstance(port, str)):
+        raise ConfigurationError(
+            f'board file {path} [monitor]: give kind (e.g. "lpm01a") and port as strings'
+        )
+    return f"{kind}:{port}" if port else kind
+
+
 def load_board_file(path: Path) -> BenchSpec:
     try:
         data = tomllib.loads(path.read_text())
@@ -104,12 +122,12 @@ def load_board_file(path: Path) -> BenchSpec:
     io = data.get("io_manager", {})
     monitor = data.get("monitor", {})
     return BenchSpec(
-        monitor=f"{monitor['kind']}:{monitor['port']}" if "kind" in monitor else None,
+        monitor=_monitor_text(monitor, path),
         dut_url=dut.get("port") if not io else None,
         dut_baud=_baud_map(dut.get("baud"), f"board file {path} [dut]"),
         io_url=io.get("port"),
         io_kind=io.get("kind", "arduino"),
-        io_baud=io.get("baud", IO_MANAGER_BAUD),
+        io_baud=_io_baud(io.get("baud", IO_MANAGER_BAUD), path),
     )
 
 

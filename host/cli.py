@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -36,7 +37,7 @@ MODES = ("energy", "performance", "accuracy")
 
 
 def _fail(message: str, session: Session | None = None) -> None:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     if session is not None:
         err_console.print(f"what was measured is kept in {session.folder} (marked incomplete)")
     raise typer.Exit(code=1)

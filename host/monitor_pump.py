@@ -11,7 +11,11 @@ import threading
 import time
 from collections.abc import Callable
 
-from tinyjoule.firmware_protocol.errors import MeasurementTimeout, TinyJouleError
+from tinyjoule.firmware_protocol.errors import (
+    MeasurementError,
+    MeasurementTimeout,
+    TinyJouleError,
+)
 from tinyjoule.host.energy import StreamIntegrator, UncertaintyModel, WindowEnergy
 from tinyjoule.host.instruments.base import EnergyMonitor
 from tinyjoule.host.trace import Event, MonitorStatus, SampleBlock, SampleDrop, StreamItem
@@ -33,6 +37,7 @@ class MonitorPump:
         self.drops: list[SampleDrop] = []
         self.max_buffer_percent = 0
         self._cycles = 0
+        self.last_status_index: int | None = None  # monitors that report drops in status records
         self._pending_drops: list[SampleDrop] = []
         self.error: TinyJouleError | None = None
         self._cond = threading.Condition()
@@ -45,13 +50,21 @@ class MonitorPump:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                items = self.monitor.read(READ_POLL_S)
-            except TinyJouleError as exc:
-                with self._cond:
-                    self.error = exc
-                    self._cond.notify_all()
+                self._dispatch(self.monitor.read(READ_POLL_S))
+            except Exception as exc:  # the thread must never die silently
+                self._fail(exc)
                 return
-            self._dispatch(items)
+
+    def _fail(self, exc: Exception) -> None:
+        if not isinstance(exc, TinyJouleError):
+            exc = MeasurementError(
+                f"{self.device}: reading the monitor's stream failed ({type(exc).__name__}: "
+                f"{exc}); the trace is kept up to here, marked incomplete"
+            )
+        with self._cond:
+            if self.error is None:
+                self.error = exc
+            self._cond.notify_all()
 
     def _dispatch(self, items: list[StreamItem]) -> None:
         with self._cond:
@@ -72,6 +85,7 @@ class MonitorPump:
                         self.writer.add_drop(item)
                 elif isinstance(item, MonitorStatus):
                     self.max_buffer_percent = max(self.max_buffer_percent, item.buffer_percent)
+                    self.last_status_index = item.sample_index
                     for drop in self._pending_drops:
                         span = max(item.sample_index - drop.first_index, drop.count)
                         self.drops.append(SampleDrop(drop.first_index, span))
@@ -166,10 +180,6 @@ class MonitorPump:
         if self._thread.is_alive():
             self._thread.join(timeout=5.0)
         try:
-            rest = self.monitor.stop()
-        except TinyJouleError as exc:
-            if self.error is None:
-                self.error = exc
-            return
-        if rest:
-            self._dispatch(rest)
+            self._dispatch(self.monitor.stop())
+        except Exception as exc:
+            self._fail(exc)

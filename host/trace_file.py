@@ -4,20 +4,28 @@ Layout (readable with h5py or any HDF5 tool, no tinyjoule needed)::
 
     /samples   float32[n]   chunked, gzip+shuffle; unit and rate in the attributes
     /events    int64[m, 3]  (sample_index, edge: 1 rising / 0 falling / -1 unknown, counter or -1)
-    /drops     int64[d, 2]  (first_index, count) of samples the instrument lost (NaN in /samples)
+    /drops     int64[d, 2]  (first_index, count) of samples the instrument lost (the span where
+                            the loss lies; /samples keeps the instrument's own indexing)
     /windows   float64[w, 5] (start_event_index, end_event_index, inferences, energy_j,
                               uncertainty_j)
     attrs: sample_rate_hz, unit ("A" or "J"), supply_voltage_v, instrument, instrument_port,
-           instrument_firmware, dut_firmware, workload, created, complete (bool), error
+           instrument_firmware, stream_format, workload, window_convention, created,
+           complete (bool), error
 
 The file is flushed after every window, so a failure later keeps what was measured; the
-``complete`` attribute says whether the run finished.
+``complete`` attribute says whether the run finished. ``window_convention`` says how windows
+were cut: ``half_edge_samples`` (live runs: an event at k is an edge inside sample k-1, the
+boundary samples count half) or ``half_open_range`` (published runs imported by rescore).
+
+The reader thread appends samples while the runner adds windows, so every method takes a lock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +37,21 @@ from tinyjoule.host.trace import Event, SampleBlock, SampleDrop
 CHUNK_SAMPLES = 1 << 16
 
 
+def _locked(method):
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
 class TraceWriter:
     """Appends blocks and events to ``path``; memory use is one chunk, whatever the length."""
 
     def __init__(self, path: Path, attrs: dict[str, Any]) -> None:
         self.path = path
+        self._lock = threading.RLock()
         self._file = h5py.File(path, "w")
         self._samples = self._file.create_dataset(
             "samples",
@@ -61,10 +79,12 @@ class TraceWriter:
         self._buffer = np.empty(CHUNK_SAMPLES, dtype=np.float32)
         self._buffered = 0
 
+    @_locked
     def set_attrs(self, attrs: dict[str, Any]) -> None:
         for key, value in attrs.items():
             self._file.attrs[key] = value if not isinstance(value, dict) else json.dumps(value)
 
+    @_locked
     def add_block(self, block: SampleBlock) -> None:
         if block.first_index > self.n_samples:  # a gap: keep indices aligned, mark unknown
             self._append_samples(np.full(block.first_index - self.n_samples, np.nan))
@@ -90,6 +110,7 @@ class TraceWriter:
         self._samples[start:] = self._buffer[: self._buffered]
         self._buffered = 0
 
+    @_locked
     def flush(self) -> None:
         self._write_buffer()
         self._file.flush()
@@ -100,20 +121,24 @@ class TraceWriter:
         dataset.resize((n + 1, dataset.shape[1]))
         dataset[n] = row
 
+    @_locked
     def add_event(self, event: Event) -> None:
         edge = -1 if event.rising is None else int(event.rising)
         counter = -1 if event.counter is None else event.counter
         self._append_row(self._events, [event.sample_index, edge, counter])
 
+    @_locked
     def add_drop(self, drop: SampleDrop) -> None:
         self._append_row(self._drops, [drop.first_index, drop.count])
 
+    @_locked
     def add_window(
         self, start: int, end: int, inferences: int, energy_j: float, uncertainty_j: float
     ) -> None:
         self._append_row(self._windows, [start, end, inferences, energy_j, uncertainty_j])
         self.flush()
 
+    @_locked
     def close(self, error: str | None = None) -> None:
         if not self._file.id.valid:
             return

@@ -41,3 +41,26 @@ class Transcript:
         if self._file is not None:
             self._file.close()
             self._file = None
+
+    def summarising(self, max_bytes: int = 160) -> SummarisingTranscript:
+        """A view for streaming devices: commands whole, long received chunks cut short."""
+        return SummarisingTranscript(self, max_bytes)
+
+
+class SummarisingTranscript:
+    """Records what a monitor is sent in full and the start of each chunk it streams back
+    (the samples themselves go to the trace file, not the transcript)."""
+
+    def __init__(self, transcript: Transcript, max_bytes: int) -> None:
+        self._transcript = transcript
+        self._max_bytes = max_bytes
+
+    def record(self, device: str, direction: str, data: bytes) -> None:
+        if direction == "<" and len(data) > self._max_bytes:
+            self._transcript.record(device, direction, data[: self._max_bytes])
+            self._transcript.note(f"{device} < ... {len(data) - self._max_bytes} more bytes")
+            return
+        self._transcript.record(device, direction, data)
+
+    def note(self, text: str) -> None:
+        self._transcript.note(text)

@@ -104,6 +104,8 @@ class SessionImporter:
             "source_format": raw.format,
             "source_trace": raw.name,
             "captures": json.dumps([[c.start, c.end, c.label] for c in raw.captures]),
+            # windows are the published runners' half-open sample ranges [start, end)
+            "window_convention": "half_open_range",
         }
         if raw.voltage_v is not None:
             attrs["supply_voltage_v"] = raw.voltage_v

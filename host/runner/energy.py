@@ -9,6 +9,7 @@ uncertainty, mean power, and (simulated bench only) the simulator's exact truth.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,8 @@ from tinyjoule.tinyml_workloads.workloads import Workload
 
 EVENT_TIMEOUT_S = 5.0
 SAMPLES_TIMEOUT_S = 10.0
+STATUS_WAIT_S = 2.5  # the LPM01A sends a TimeStamp status once a second
+STATUS_POLL_S = 0.25
 
 TruthFn = Callable[[], float]  # energy in J the simulated board drew in the last window
 
@@ -67,7 +70,14 @@ class EnergyWindow:
 
 
 class EnergyMeasurer:
-    """Turns each ``infer`` into a checked :class:`EnergyWindow` using the pump's data."""
+    """Turns each ``infer`` into a checked :class:`EnergyWindow` using the pump's data.
+
+    Events are consumed two per ``infer``; any other event is an error. Drops are checked
+    when a window is measured and again later: a monitor that reveals drops only in its
+    periodic status records (the LPM01A's TimeStamp, once a second) can report one inside a
+    window a second after it ended, so every kept window is checked again before the next
+    ``infer`` and once more at the end, after waiting for a status record past the last one.
+    """
 
     def __init__(
         self,
@@ -76,33 +86,58 @@ class EnergyMeasurer:
         model: UncertaintyModel,
         writer: TraceWriter | None,
         truth: TruthFn | None,
+        host_wait: Callable[[float], None] = time.sleep,
     ) -> None:
         self.pump = pump
         self.voltage_v = voltage_v
         self.model = model
         self.writer = writer
         self.truth = truth
-        self.expected_events: int | None = None  # set before the first infer
+        self.host_wait = host_wait
+        self.consumed_events: int | None = None  # set before the first infer
         self.last_counter: int | None = None
+        self.kept: list[EnergyWindow] = []
+        self.drop_check_complete = True
 
-    def before_infer(self) -> None:
-        self.pump.sync()
+    def _check_no_stray_events(self) -> None:
+        assert self.consumed_events is not None
         count = self.pump.event_count()
-        if self.expected_events is None:
-            self.expected_events = count  # boot and probe pulses are not windows
-            return
-        if count != self.expected_events:
-            extra = self.pump.events[self.expected_events :]
+        if count != self.consumed_events:
+            extra = self.pump.events[self.consumed_events :]
             where = ", ".join(str(e.sample_index) for e in extra)
             raise MeasurementError(
-                f"{self.pump.device}: {count - self.expected_events} timestamp event(s) outside "
+                f"{self.pump.device}: {count - self.consumed_events} timestamp event(s) outside "
                 f"any inference window (at sample {where}); the timestamp line is noisy or the "
                 "firmware pulses it elsewhere — check the wiring and the level shifter"
             )
 
+    def _check_drops(self, window: EnergyWindow) -> None:
+        e = window.energy
+        dropped = self.pump.dropped_between(e.start_index - 1, e.end_index)
+        if dropped:
+            raise MeasurementError(
+                f"{self.pump.device}: samples were lost inside the window for "
+                f"{window.input_name} (up to {dropped} between samples {e.start_index - 1} and "
+                f"{e.end_index}); lower the sample rate, use the binary stream format, or free "
+                "the USB bus"
+            )
+
+    def before_infer(self) -> None:
+        self.pump.sync()
+        if self.consumed_events is None:
+            self.consumed_events = self.pump.event_count()  # boot and probe pulses: no windows
+            return
+        self._check_no_stray_events()
+        for window in self.kept:
+            self._check_drops(window)
+
+    def keep(self, window: EnergyWindow) -> None:
+        self.kept.append(window)
+
     def measure(self, name: str, reply: InferReply) -> EnergyWindow:
-        assert self.expected_events is not None, "before_infer() runs before every infer"
-        first = self.expected_events
+        assert self.consumed_events is not None, "before_infer() runs before every infer"
+        first = self.consumed_events
+        self.pump.sync()  # everything the monitor saw until m-ready is in
         try:
             events = self.pump.wait_for_events(first + 2, EVENT_TIMEOUT_S)
         except MeasurementTimeout as exc:
@@ -115,8 +150,8 @@ class EnergyMeasurer:
                 "firmware is built for energy mode"
             ) from exc
         start, end = events[first], events[first + 1]
-        self.expected_events += 2
-        if len(events) > self.expected_events:
+        self.consumed_events = first + 2
+        if len(events) > self.consumed_events:
             raise MeasurementError(
                 f"{self.pump.device}: {len(events) - first} timestamp events "
                 f"during 'infer {reply.iterations} {reply.warmups}' on {name}, expected 2; "
@@ -136,14 +171,26 @@ class EnergyMeasurer:
         energy = self.pump.window(
             start.sample_index, end.sample_index, self.voltage_v, self.model, SAMPLES_TIMEOUT_S
         )
-        dropped = self.pump.dropped_between(start.sample_index - 1, end.sample_index)
-        if dropped:
-            raise MeasurementError(
-                f"{self.pump.device}: {dropped} sample(s) dropped inside the window for {name}; "
-                "lower the sample rate, use the binary stream format, or free the USB bus"
-            )
         truth = self.truth() if self.truth is not None else None
-        return EnergyWindow(name, reply.iterations, reply.warmups, energy, truth)
+        window = EnergyWindow(name, reply.iterations, reply.warmups, energy, truth)
+        self._check_drops(window)
+        return window
+
+    def finish(self) -> None:
+        """After the last window: wait for the monitor to vouch for it, then check all again."""
+        if self.kept and self.pump.last_status_index is not None:
+            last_end = self.kept[-1].energy.end_index
+            waited = 0.0
+            while (self.pump.last_status_index or 0) < last_end and waited < STATUS_WAIT_S:
+                self.host_wait(STATUS_POLL_S)
+                waited += STATUS_POLL_S
+                self.pump.sync()
+            self.drop_check_complete = (self.pump.last_status_index or 0) >= last_end
+        self.pump.sync()
+        if self.consumed_events is not None:
+            self._check_no_stray_events()
+        for window in self.kept:
+            self._check_drops(window)
 
 
 def run_energy(
@@ -162,6 +209,7 @@ def run_energy(
 
     def keep(window: EnergyWindow) -> None:
         windows.append(window)
+        measurer.keep(window)
         if measurer.writer is not None:
             e = window.energy
             measurer.writer.add_window(
@@ -173,7 +221,14 @@ def run_energy(
     run_windows(
         link, inputs, plan, measurer.measure, keep, record.log, before_infer=measurer.before_infer
     )
+    measurer.finish()
+    if not measurer.drop_check_complete:
+        record.log(
+            "WARNING no status record from the monitor after the last window: samples lost "
+            "at its very end could not be ruled out"
+        )
     summary = summarise(windows)
+    summary["drop_check_complete"] = measurer.drop_check_complete
     record.update(**summary)
     record.write_checker_lines(
         [f"Median energy cost is {summary['median_uj_per_inference']:.3f} uJ/inf."]

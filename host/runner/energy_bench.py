@@ -9,11 +9,13 @@ the target powered off and the trace closed (marked complete or not).
 from __future__ import annotations
 
 import contextlib
+import inspect
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tinyjoule.host.energy import UncertaintyModel
 from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
@@ -42,8 +44,11 @@ def energy_bench(
     trace_path: Path,
     attrs: dict[str, object],
     boot_wait_s: float = BOOT_WAIT_S,
+    transcript: Any = None,
 ) -> Iterator[EnergyBench]:
-    monitor: EnergyMonitor = driver_class(choice.kind)(url)
+    cls = driver_class(choice.kind)
+    takes_transcript = "transcript" in inspect.signature(cls).parameters
+    monitor: EnergyMonitor = cls(url, transcript=transcript) if takes_transcript else cls(url)
     info = monitor.open()
     writer: TraceWriter | None = None
     pump: MonitorPump | None = None
@@ -79,15 +84,19 @@ def energy_bench(
         error = str(exc) or type(exc).__name__
         raise
     finally:
+        # Each step on its own: a failing one must not skip powering off or closing the trace.
         if pump is not None:
-            pump.stop()
+            with contextlib.suppress(Exception):
+                pump.stop()
             if error is None and pump.error is not None:
                 error = str(pump.error)
         measured_v = getattr(monitor, "mean_voltage_v", None)
         if writer is not None and measured_v is not None:  # monitors that measure the supply
-            writer.set_attrs({"measured_voltage_v": float(measured_v)})
-        with contextlib.suppress(Exception):  # cleanup must not hide the first error
+            with contextlib.suppress(Exception):
+                writer.set_attrs({"measured_voltage_v": float(measured_v)})
+        with contextlib.suppress(Exception):
             monitor.power(False)
-        monitor.close()
+        with contextlib.suppress(Exception):
+            monitor.close()
         if writer is not None:
             writer.close(error)

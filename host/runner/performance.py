@@ -53,6 +53,11 @@ def window_from_laps(link: DutLink, name: str, reply: InferReply) -> Performance
             "performance mode?"
         )
     laps = (reply.laps_us[0], reply.laps_us[1])
+    if not all(0 <= lap < 2**32 for lap in laps):
+        raise ProtocolError(
+            f"{link.device}: m-lap-us- stamps {laps} are not 32-bit microsecond counter values; "
+            "the firmware's th_timestamp must print the raw 32-bit timer"
+        )
     if lap_delta_us(*laps) == 0:
         raise ProtocolError(
             f"{link.device}: both m-lap-us- stamps are {laps[0]}; the timer is stuck"

@@ -6,6 +6,7 @@ been flashed) reached through the same ``serial_for_url`` path as hardware.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from tinyjoule.tinyml_workloads.datasets import Dataset
 from tinyjoule.tinyml_workloads.workloads import Workload, get_workload
 
 ALL_WORKLOADS = ("kws01", "vww01", "ic01", "ad01")
+MEASURES_SUPPLY_VOLTAGE = ("js220", "js110")  # monitors that measure, not set, the supply
 SYNTHETIC_ACCURACY_FILES = {"kws01": 50, "vww01": 20, "ic01": 50, "ad01": 20}
 
 
@@ -63,6 +65,8 @@ class RunRequest:
                 "a simulated monitor measures only the simulated board; with a real DUT pass "
                 "--monitor lpm01a:PORT (or ppk2:PORT, js220[:SERIAL])"
             )
+        if self.mode == "energy":
+            self.resolved_monitor_config()  # a configuration that cannot work fails now
         if self.mode == "energy" and not self.monitor.simulated and self.bench is None:
             raise ConfigurationError(
                 f"--monitor {self.monitor.label} measures a real board; give its port with "
@@ -76,9 +80,18 @@ class RunRequest:
         return self.sim_io_manager
 
     def resolved_monitor_config(self) -> MonitorConfig:
-        if self.monitor_config is not None:
-            return self.monitor_config
-        return monitor_config(self.monitor.kind, self.sim_profile.supply_voltage_v)
+        config = self.monitor_config or monitor_config(
+            self.monitor.kind, self.sim_profile.supply_voltage_v
+        )
+        if self.monitor.kind in MEASURES_SUPPLY_VOLTAGE and config.output == "current":
+            # Current samples integrate as V x sum(I) / fs with the configured voltage, but a
+            # Joulescope does not set the board's supply: only its measured voltage is right.
+            raise ConfigurationError(
+                f"--monitor {self.monitor.label}: the Joulescope does not supply the board, so "
+                "energy must use the voltage it measures; use --monitor-output energy (its "
+                "default: each sample is measured current x measured voltage)"
+            )
+        return config
 
 
 @contextmanager
@@ -180,7 +193,11 @@ def _run_energy_workload(
     else:
         assert request.monitor.port is not None
         monitor_url = request.monitor.port
-    attrs = {"workload": workload.id, "dut_bench": spec.dut_url or spec.io_url or ""}
+    attrs = {
+        "workload": workload.id,
+        "dut_bench": spec.dut_url or spec.io_url or "",
+        "window_convention": "half_edge_samples",
+    }
     with energy_bench(
         request.monitor,
         monitor_url,
@@ -188,6 +205,7 @@ def _run_energy_workload(
         record.folder / "trace.h5",
         attrs,
         boot_wait_s=0.0 if sim_bench is not None else BOOT_WAIT_S,
+        transcript=record.transcript.summarising(),
     ) as bench:
         record.update(
             monitor={
@@ -209,7 +227,12 @@ def _run_energy_workload(
                 rising = config.event_edge == "rising"
                 truth = lambda: sim_bench.last_window_truth_j(rising)  # noqa: E731
             measurer = EnergyMeasurer(
-                bench.pump, config.voltage_v, bench.model, bench.writer, truth
+                bench.pump,
+                config.voltage_v,
+                bench.model,
+                bench.writer,
+                truth,
+                host_wait=sim_bench.host_idle if sim_bench is not None else time.sleep,
             )
             step = progress_counter(progress, workload.id, WINDOW_COUNT)
             inputs = first_inputs(dataset, workload)
@@ -233,8 +256,9 @@ def run(
         record = session.workload(workload.id)
         try:
             run_workload(request, workload, record, progress)
-        except TinyJouleError as exc:
-            record.finish(error=str(exc))
+        except BaseException as exc:  # recorded whatever it is, then raised again
+            text = str(exc) if isinstance(exc, TinyJouleError) else f"{type(exc).__name__}: {exc}"
+            record.finish(error=text or type(exc).__name__)
             session.write_summary()
             raise
         record.finish()

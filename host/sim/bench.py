@@ -234,6 +234,11 @@ class SimulatedBench:
             line.send(garble(data, host_baud, line.baud), self.host_time_s)
             self.scheduler.run()
 
+    def host_idle(self, seconds: float) -> None:
+        """The host waits ``seconds`` doing nothing (on the virtual clock)."""
+        with self.lock:
+            self.host_time_s += seconds
+
     def host_read(self, port: str, size: int, host_baud: int) -> bytes:
         with self.lock:
             if port == "monitor":

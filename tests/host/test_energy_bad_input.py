@@ -59,9 +59,12 @@ def test_overrun_mid_run_keeps_measured_windows(monkeypatch, sessions) -> None:
     assert trace["samples"] >= 30_000
 
 
-def test_dropped_samples_inside_a_window(monkeypatch, sessions) -> None:
-    _with_faults(monkeypatch, monitor_fault=MonitorFault("drop", after_samples=36_000, count=5))
-    with pytest.raises(MeasurementError, match="dropped inside the window"):
+@pytest.mark.parametrize("after", [36_000, 46_050])
+def test_dropped_samples_inside_a_window(monkeypatch, sessions, after) -> None:
+    """46_050 lies in the last second of the second kept window (it ends at 46_225): the drop
+    shows only in the next TimeStamp record, after the window was measured."""
+    _with_faults(monkeypatch, monitor_fault=MonitorFault("drop", after_samples=after, count=5))
+    with pytest.raises(MeasurementError, match="samples were lost inside the window"):
         _run(sessions)
     data, _ = _saved(sessions)
     assert data["complete"] is False and len(data["windows"]) >= 1
@@ -73,6 +76,12 @@ def test_missing_timestamp_event(monkeypatch, sessions) -> None:
     _with_faults(monkeypatch, pin_faults=((7, "skip"),))
     monkeypatch.setattr("tinyjoule.host.runner.energy.EVENT_TIMEOUT_S", 0.5)
     with pytest.raises(MeasurementError, match="timestamp event"):
+        _run(sessions)
+
+
+def test_drop_in_the_last_window_is_caught_at_the_end(monkeypatch, sessions) -> None:
+    _with_faults(monkeypatch, monitor_fault=MonitorFault("drop", after_samples=102_800, count=3))
+    with pytest.raises(MeasurementError, match="samples were lost inside the window"):
         _run(sessions)
 
 

@@ -40,15 +40,24 @@ def test_energy_matches_the_truth_within_the_stated_uncertainty(sessions, worklo
         assert error <= window["uncertainty_uj"]
 
 
-def test_current_output_on_a_chosen_edge_also_matches(sessions) -> None:
+def test_energy_at_another_rate_on_a_chosen_edge_also_matches(sessions) -> None:
     config = MonitorConfig(
-        voltage_v=1.8, output="current", sample_rate_hz=10_000, event_edge="rising"
+        voltage_v=1.8, output="energy", sample_rate_hz=10_000, event_edge="rising"
     )
     result = _energy(sessions, "ad01", config)["workloads"][0]
     assert (
         abs(result["median_uj_per_inference"] - result["sim_truth_uj_per_inference"])
         <= (result["uncertainty_uj_per_inference"])
     )
+
+
+def test_current_output_is_refused_because_the_voltage_is_not_set_by_it(sessions) -> None:
+    """With current samples the energy would use --voltage, which a Joulescope does not set."""
+    from tinyjoule.firmware_protocol.errors import ConfigurationError
+
+    config = MonitorConfig(voltage_v=3.3, output="current", event_edge="rising")
+    with pytest.raises(ConfigurationError, match="does not supply the board"):
+        _energy(sessions, "ad01", config)
 
 
 def test_the_session_says_a_js220_measured_an_externally_powered_board(sessions) -> None:
