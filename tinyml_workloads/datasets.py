@@ -85,9 +85,7 @@ def _int_field(text: str, what: str, where: str) -> int:
         ) from None
 
 
-def _parse_line(
-    line: str, where: str, folder: Path, workload: Workload
-) -> DatasetFile:
+def _parse_line(line: str, where: str, folder: Path, workload: Workload) -> DatasetFile:
     fields = [field.strip() for field in line.split(",")]
     if len(fields) < 3 or len(fields) == 4 or not fields[0]:
         raise ConfigurationError(
@@ -148,9 +146,7 @@ def _check_size(entry: DatasetFile, where: str, workload: Workload) -> None:
         )
 
 
-def open_dataset(
-    folder: Path, workload: Workload, labels_file: str = LABELS_FILE
-) -> Dataset:
+def open_dataset(folder: Path, workload: Workload, labels_file: str = LABELS_FILE) -> Dataset:
     """Read and check the dataset in ``folder`` (or ``folder/<workload id>``) for ``workload``.
 
     ``labels_file`` picks another label file in the same folder (ad01 ships y_labels_alt.csv).
@@ -181,7 +177,5 @@ def open_dataset(
         _check_size(entry, where, workload)
         files.append(entry)
     if not files:
-        raise ConfigurationError(
-            f"{labels_path} lists no files; add lines file,num_classes,label"
-        )
+        raise ConfigurationError(f"{labels_path} lists no files; add lines file,num_classes,label")
     return Dataset(folder=data_folder, workload=workload, files=tuple(files))

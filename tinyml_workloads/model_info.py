@@ -188,14 +188,16 @@ def format_table(info: ModelInfo) -> str:
             )
     rows = [("#", "op", "inputs", "output", "MACs", "params")]
     for op in info.ops:
-        rows.append((
-            str(op.index),
-            op.op_type,
-            ", ".join(_shape(s) for s in op.input_shapes),
-            _shape(op.output_shape),
-            f"{op.macs:,}",
-            f"{op.params:,}",
-        ))
+        rows.append(
+            (
+                str(op.index),
+                op.op_type,
+                ", ".join(_shape(s) for s in op.input_shapes),
+                _shape(op.output_shape),
+                f"{op.macs:,}",
+                f"{op.params:,}",
+            )
+        )
     rows.append(("", "total", "", "", f"{info.total_macs:,}", f"{info.total_params:,}"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     right = {0, 4, 5}

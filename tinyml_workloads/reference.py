@@ -86,9 +86,12 @@ class ReferenceModel:
         if ok:
             given_in, given_out = tensor_info(inputs[0]), tensor_info(outputs[0])
             ok = (
-                given_in.dtype == "int8" and given_in.shape == w.input_shape
-                and given_out.dtype == "int8" and given_out.shape == w.model_output_shape
-                and given_in.scale > 0 and given_out.scale > 0
+                given_in.dtype == "int8"
+                and given_in.shape == w.input_shape
+                and given_out.dtype == "int8"
+                and given_out.shape == w.model_output_shape
+                and given_in.scale > 0
+                and given_out.scale > 0
             )
         if not ok:
             raise ConfigurationError(

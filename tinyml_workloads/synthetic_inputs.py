@@ -105,6 +105,6 @@ def ad_windows(spectrogram: np.ndarray) -> np.ndarray:
     """All (n, 640) model inputs of a spectrogram: 5 consecutive frames, stride 1 frame."""
     frames = spectrogram.shape[0]
     count = frames - AD_WINDOW_FRAMES + 1
-    return np.stack([
-        spectrogram[i : i + AD_WINDOW_FRAMES].reshape(-1) for i in range(count)
-    ]).astype(np.float32)
+    return np.stack(
+        [spectrogram[i : i + AD_WINDOW_FRAMES].reshape(-1) for i in range(count)]
+    ).astype(np.float32)

@@ -87,10 +87,30 @@ class Workload:
 
 
 KWS_CLASSES = (
-    "down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes", "silence", "unknown",
+    "down",
+    "go",
+    "left",
+    "no",
+    "off",
+    "on",
+    "right",
+    "stop",
+    "up",
+    "yes",
+    "silence",
+    "unknown",
 )
 CIFAR10_CLASSES = (
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 )
 
 WORKLOADS: dict[str, Workload] = {

@@ -199,7 +199,10 @@ def convert(tf, model, data: np.ndarray) -> bytes:
 
 
 BUILDERS: dict[str, Callable] = {
-    "kws01": build_kws, "vww01": build_vww, "ic01": build_ic, "ad01": build_ad,
+    "kws01": build_kws,
+    "vww01": build_vww,
+    "ic01": build_ic,
+    "ad01": build_ad,
 }
 
 
