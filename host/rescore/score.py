@@ -16,7 +16,12 @@ from tinyjoule.host.energy import UncertaintyModel, WindowEnergy, range_energy
 from tinyjoule.host.rescore.alignment_check import Alignment, WindowCheck, check_alignment
 from tinyjoule.host.rescore.published_txt import PublishedResults, PublishedWindow
 from tinyjoule.host.rescore.records import RawTrace, WindowSpec
-from tinyjoule.host.runner.windows import MIN_WINDOW_INFERENCES, MIN_WINDOW_S, median
+from tinyjoule.host.runner.windows import (
+    MIN_WINDOW_INFERENCES,
+    MIN_WINDOW_S,
+    median,
+    value_at_median,
+)
 
 LPM01A = UncertaintyModel(reading_relative=0.02)
 ROUNDING_UJ = 0.0005  # the runners print µJ with 3 decimals
@@ -141,10 +146,9 @@ def median_uncertainty(windows: tuple[WindowScore, ...]) -> float | None:
     """The uncertainty per inference at the median: that window's, or the middle two's mean."""
     if not windows:
         return None
-    ranked = sorted(windows, key=lambda w: w.uj_per_inference)
-    n = len(ranked)
-    per_inf = [w.uncertainty_uj / w.inferences for w in ranked]
-    return per_inf[n // 2] if n % 2 else 0.5 * (per_inf[n // 2 - 1] + per_inf[n // 2])
+    return value_at_median(
+        windows, lambda w: w.uj_per_inference, lambda w: w.uncertainty_uj / w.inferences
+    )
 
 
 def _window(

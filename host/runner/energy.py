@@ -19,7 +19,7 @@ from tinyjoule.host.dut_link import DutLink, InferReply
 from tinyjoule.host.energy import UncertaintyModel, WindowEnergy
 from tinyjoule.host.monitor_pump import MonitorPump
 from tinyjoule.host.results import WorkloadRecord
-from tinyjoule.host.runner.windows import WindowPlan, median, run_windows
+from tinyjoule.host.runner.windows import WindowPlan, median, run_windows, value_at_median
 from tinyjoule.host.trace_file import TraceWriter
 from tinyjoule.tinyml_workloads.workloads import Workload
 
@@ -236,22 +236,15 @@ def run_energy(
     return summary
 
 
-def _median_window_value(windows: Sequence[EnergyWindow], key: Callable[[EnergyWindow], float]):
-    """The value ``key`` takes at the median: that window's, or the mean of the middle two."""
-    ranked = sorted(windows, key=lambda w: w.uj_per_inference)
-    n = len(ranked)
-    if n % 2:
-        return key(ranked[n // 2])
-    return 0.5 * (key(ranked[n // 2 - 1]) + key(ranked[n // 2]))
-
-
 def summarise(windows: Sequence[EnergyWindow]) -> dict[str, Any]:
     if not windows:
         raise MeasurementError("no complete energy window to summarise")
     out: dict[str, Any] = {
         "median_uj_per_inference": median([w.uj_per_inference for w in windows]),
-        "uncertainty_uj_per_inference": _median_window_value(
-            windows, lambda w: w.energy.uncertainty_j * 1e6 / w.inferences
+        "uncertainty_uj_per_inference": value_at_median(
+            windows,
+            lambda w: w.uj_per_inference,
+            lambda w: w.energy.uncertainty_j * 1e6 / w.inferences,
         ),
         "mean_power_mw": median([w.energy.mean_power_w * 1e3 for w in windows]),
         "median_latency_ms": median([w.duration_s * 1e3 / w.inferences for w in windows]),

@@ -33,6 +33,7 @@ class Window(Protocol):
 
 
 W = TypeVar("W", bound=Window)
+T = TypeVar("T")
 
 
 def median(values: Sequence[float]) -> float:
@@ -40,6 +41,18 @@ def median(values: Sequence[float]) -> float:
     if not values:
         raise MeasurementError("no complete window to take a median of")
     return float(statistics.median(values))
+
+
+def value_at_median(items: Sequence[T], rank: Callable[[T], float], value: Callable[[T], float]):
+    """``value`` of the median item by ``rank``: that item's, or the mean of the middle two
+    (so a median's uncertainty goes with the window(s) the median came from)."""
+    if not items:
+        raise MeasurementError("no complete window to take a median of")
+    ranked = sorted(items, key=rank)
+    n = len(ranked)
+    if n % 2:
+        return value(ranked[n // 2])
+    return 0.5 * (value(ranked[n // 2 - 1]) + value(ranked[n // 2]))
 
 
 def raised_iterations(iterations: int, duration_s: float, min_s: float = MIN_WINDOW_S) -> int:
