@@ -1,21 +1,7 @@
 """``tinyjoule rescore PATH...``: the command's body, kept out of ``host.cli`` (which has no logic).
 
-Register it in ``host/cli.py`` as (``Path | None`` needs Python 3.10, as the project does)::
-
-    @app.command("rescore")
-    def rescore(
-        paths: Annotated[list[Path], typer.Argument(help="energy folders or results trees")],
-        as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout")] = False,
-        csv_path: Annotated[
-            Path | None, typer.Option("--csv", help="one row per window; - for stdout")
-        ] = None,
-        plot_dir: Annotated[Path | None, typer.Option("--plot", help="a PNG per trace")] = None,
-        import_to: Annotated[
-            Path | None, typer.Option("--import", help="sessions folder to import into")
-        ] = None,
-    ) -> None:
-        # help: Re-score published MLPerf Tiny energy results from their raw traces.
-        raise typer.Exit(rescore_command(paths, as_json, csv_path, plot_dir, import_to))
+``host.cli`` registers it as ``tinyjoule rescore PATH... [--json] [--csv FILE|-] [--plot DIR]
+[--import SESSIONS_DIR]``.
 
 Exit code 0 when every folder was scored, 1 when any failed (the failures are listed in red on
 stderr, after the other folders' results), 2 for options that contradict each other
