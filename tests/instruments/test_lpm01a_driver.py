@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 from serial import SerialException
+from sim_port import SimPort
 
 from tinyjoule.firmware_protocol.errors import (
     ConfigurationError,
@@ -325,45 +325,6 @@ class FrontEnd:
 
     def rising_edges_s(self, start_s: float, end_s: float) -> list[float]:
         return []
-
-
-@dataclass
-class SimPort:
-    """A pyserial-like port onto a SimulatedLpm01a at the virtual time ``now``."""
-
-    device: SimulatedLpm01a
-    now: float = 0.0
-    timeout: float = 0.02
-
-    def __post_init__(self) -> None:
-        self.buffer = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self.device.receive(bytes(data), self.now)
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    @property
-    def in_waiting(self) -> int:
-        self.buffer += self.device.output(self.now)
-        return len(self.buffer)
-
-    def read(self, size: int = 1) -> bytes:
-        if not self.in_waiting:
-            time.sleep(0.001)
-            return b""
-        out = bytes(self.buffer[:size])
-        del self.buffer[:size]
-        return out
-
-    def reset_input_buffer(self) -> None:
-        self.device.output(self.now)
-        self.buffer.clear()
-
-    def close(self) -> None:
-        pass
 
 
 def session(fmt: str, output: str, **device_kwargs) -> tuple[Lpm01a, SimPort]:

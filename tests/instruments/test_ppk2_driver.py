@@ -7,12 +7,12 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from dataclasses import dataclass
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from serial import SerialException
+from sim_port import SimPort
 
 from tinyjoule.firmware_protocol.errors import (
     ConfigurationError,
@@ -363,44 +363,6 @@ class FrontEnd:
 
     def rising_edges_s(self, start_s: float, end_s: float) -> list[float]:
         return [t for t in self.rising if start_s <= t < end_s]
-
-
-@dataclass
-class SimPort:
-    """A pyserial-like port onto a SimulatedPpk2 at the virtual time ``now``."""
-
-    device: SimulatedPpk2
-    now: float = 0.0
-
-    def __post_init__(self) -> None:
-        self.buffer = bytearray()
-
-    def write(self, data: bytes) -> int:
-        self.device.receive(bytes(data), self.now)
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    @property
-    def in_waiting(self) -> int:
-        self.buffer += self.device.output(self.now)
-        return len(self.buffer)
-
-    def read(self, size: int = 1) -> bytes:
-        if not self.in_waiting:
-            time.sleep(0.001)
-            return b""
-        out = bytes(self.buffer[:size])
-        del self.buffer[:size]
-        return out
-
-    def reset_input_buffer(self) -> None:
-        self.device.output(self.now)
-        self.buffer.clear()
-
-    def close(self) -> None:
-        pass
 
 
 T0 = 0.25
