@@ -15,6 +15,9 @@ A board file is TOML::
     kind = "lpm01a"
     port = "/dev/ttyACM2"
 
+    [monitor.driver]           # optional keyword arguments for the monitor's driver, e.g.
+    # calibration_overrides = { R0 = 1003.0, ... }   # a PPK2 with damaged calibration
+
 Ports are pyserial URLs: device paths, ``socket://``, ``loop://``, ``sim://`` all work.
 """
 
@@ -57,6 +60,7 @@ class BenchSpec:
     io_baud: int = IO_MANAGER_BAUD
     io_setbaud_wait_s: float = 2.0
     monitor: str | None = None  # KIND:PORT of the energy monitor, e.g. "lpm01a:/dev/ttyACM2"
+    monitor_driver_options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if (self.dut_url is None) == (self.io_url is None):
@@ -99,6 +103,15 @@ def _io_baud(value: Any, path: Path) -> int:
     return value
 
 
+def _driver_options(table: Mapping[str, Any], path: Path) -> dict[str, Any]:
+    options = table.get("driver", {})
+    if not isinstance(options, Mapping):
+        raise ConfigurationError(
+            f"board file {path} [monitor.driver]: must be a table of driver options"
+        )
+    return dict(options)
+
+
 def _monitor_text(table: Mapping[str, Any], path: Path) -> str | None:
     """``[monitor]`` as ``KIND[:PORT]`` (a port may be left out where the kind allows it)."""
     if not table:
@@ -123,6 +136,7 @@ def load_board_file(path: Path) -> BenchSpec:
     monitor = data.get("monitor", {})
     return BenchSpec(
         monitor=_monitor_text(monitor, path),
+        monitor_driver_options=_driver_options(monitor, path),
         dut_url=dut.get("port") if not io else None,
         dut_baud=_baud_map(dut.get("baud"), f"board file {path} [dut]"),
         io_url=io.get("port"),

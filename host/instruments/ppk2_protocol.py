@@ -98,8 +98,9 @@ FULL_SCALE_V = (ADC_CODES - 1) * 4 * ADC_MULT
 
 FIX = (
     "get this unit's calibration values (Nordic support restores them from the serial "
-    "number; re-flashing the firmware does not) and pass them as "
-    "Ppk2(..., calibration_overrides={'R0': ..., ...})"
+    "number; re-flashing the firmware does not) and give them in the board file as "
+    "[monitor.driver] calibration_overrides = { R0 = ..., ... } (in Python: "
+    "Ppk2(..., calibration_overrides={'R0': ..., ...}))"
 )
 
 

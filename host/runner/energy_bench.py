@@ -11,12 +11,13 @@ from __future__ import annotations
 import contextlib
 import inspect
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tinyjoule.firmware_protocol.errors import ConfigurationError
 from tinyjoule.host.energy import UncertaintyModel
 from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
 from tinyjoule.host.instruments.registry import MonitorChoice, driver_class
@@ -36,6 +37,26 @@ class EnergyBench:
     model: UncertaintyModel
 
 
+def _make_driver(
+    choice: MonitorChoice, url: str, transcript: Any, options: Mapping[str, Any]
+) -> EnergyMonitor:
+    """The driver for ``choice``, with the board file's options and the transcript if it
+    takes them."""
+    cls = driver_class(choice.kind)
+    accepted = inspect.signature(cls).parameters
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        known = ", ".join(name for name in accepted if name != "url")
+        raise ConfigurationError(
+            f"board file [monitor.driver]: {choice.kind} has no option {', '.join(unknown)}; "
+            f"it takes {known}"
+        )
+    kwargs = dict(options)
+    if "transcript" in accepted:
+        kwargs["transcript"] = transcript
+    return cls(url, **kwargs)
+
+
 @contextmanager
 def energy_bench(
     choice: MonitorChoice,
@@ -45,10 +66,9 @@ def energy_bench(
     attrs: dict[str, object],
     boot_wait_s: float = BOOT_WAIT_S,
     transcript: Any = None,
+    driver_options: Mapping[str, Any] | None = None,
 ) -> Iterator[EnergyBench]:
-    cls = driver_class(choice.kind)
-    takes_transcript = "transcript" in inspect.signature(cls).parameters
-    monitor: EnergyMonitor = cls(url, transcript=transcript) if takes_transcript else cls(url)
+    monitor = _make_driver(choice, url, transcript, driver_options or {})
     info = monitor.open()
     writer: TraceWriter | None = None
     pump: MonitorPump | None = None

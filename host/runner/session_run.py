@@ -206,6 +206,7 @@ def _run_energy_workload(
         attrs,
         boot_wait_s=0.0 if sim_bench is not None else BOOT_WAIT_S,
         transcript=record.transcript.summarising(),
+        driver_options=request.bench.monitor_driver_options if request.bench else None,
     ) as bench:
         record.update(
             monitor={

@@ -85,3 +85,20 @@ def test_cli_simulated_monitor_with_real_dut_is_refused(tmp_path) -> None:
         app, ["run", "-w", "kws01", "--dut", "/dev/null", "--sessions", str(tmp_path)]
     )
     assert result.exit_code == 1 and "--monitor lpm01a:PORT" in result.output
+
+
+def test_monitor_driver_options_reach_the_driver(tmp_path) -> None:
+    from tinyjoule.host.instruments.registry import parse_monitor
+    from tinyjoule.host.runner.energy_bench import _make_driver
+
+    board = tmp_path / "b.toml"
+    board.write_text(
+        '[dut]\nport = "loop://"\n[monitor]\nkind = "ppk2"\n'
+        "[monitor.driver]\ncalibration_overrides = { R0 = 1003.5 }\n"
+    )
+    spec = load_board_file(board)
+    assert spec.monitor == "ppk2"
+    driver = _make_driver(parse_monitor(spec.monitor), "auto", None, spec.monitor_driver_options)
+    assert driver.calibration_overrides == {"R0": 1003.5}
+    with pytest.raises(ConfigurationError, match=r"no option speed.*calibration_overrides"):
+        _make_driver(parse_monitor("ppk2"), "auto", None, {"speed": 3})
