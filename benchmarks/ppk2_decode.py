@@ -18,9 +18,9 @@ import time
 
 import numpy as np
 
+from tinyjoule.firmware_protocol.ppk2_protocol import SAMPLE_RATE_HZ, current_table
 from tinyjoule.host.instruments.ppk2 import POLL_S, Ppk2, default_config
 from tinyjoule.host.instruments.ppk2_decoder import Ppk2Decoder
-from tinyjoule.host.instruments.ppk2_protocol import SAMPLE_RATE_HZ, current_table
 from tinyjoule.host.sim.ppk2_device import SIM_CALIBRATION, SimulatedPpk2
 from tinyjoule.host.trace import Event, SampleBlock
 

@@ -46,7 +46,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinyjoule.firmware_protocol.errors import MeasurementError
-from tinyjoule.host.instruments.ppk2_protocol import ADC_CODES, RANGES, SAMPLE_RATE_HZ
+from tinyjoule.firmware_protocol.ppk2_protocol import ADC_CODES, RANGES, SAMPLE_RATE_HZ
 from tinyjoule.host.trace import Event, SampleBlock, SampleDrop, StreamItem
 
 WORD_BYTES = 4

@@ -42,7 +42,7 @@ from typing import Protocol
 
 import numpy as np
 
-from tinyjoule.host.instruments import lpm01a_commands as commands
+from tinyjoule.firmware_protocol import lpm01a_commands as commands
 
 FIRMWARE_VERSION = "1.0.7"
 BOARD_ID = "3932216-1412969234-2031668"

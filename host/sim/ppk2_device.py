@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tinyjoule.host.instruments.ppk2_protocol import (
+from tinyjoule.firmware_protocol.ppk2_protocol import (
     ADC_CODES,
     ADC_MULT,
     ARGUMENT_BYTES,

@@ -20,9 +20,9 @@ from tinyjoule.firmware_protocol.errors import (
     MeasurementError,
     ResponseTimeout,
 )
+from tinyjoule.firmware_protocol.ppk2_protocol import Ppk2CalibrationError, current_table
 from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.ppk2 import ACCURACY_RELATIVE, Ppk2, default_config
-from tinyjoule.host.instruments.ppk2_protocol import Ppk2CalibrationError, current_table
 from tinyjoule.host.instruments.serial_port import MAX_REPLY_BYTES
 from tinyjoule.host.sim.ppk2_device import SIM_CALIBRATION, SimulatedPpk2
 from tinyjoule.host.trace import Event, SampleBlock, SampleDrop

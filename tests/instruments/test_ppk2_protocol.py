@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from tinyjoule.firmware_protocol.errors import DeviceConnectionError, ProtocolError
-from tinyjoule.host.instruments.ppk2 import pick_data_port
-from tinyjoule.host.instruments.ppk2_protocol import (
+from tinyjoule.firmware_protocol.ppk2_protocol import (
     DEFAULTS,
     Calibration,
     Ppk2CalibrationError,
@@ -23,6 +22,7 @@ from tinyjoule.host.instruments.ppk2_protocol import (
     parse_metadata,
     source_voltage_command,
 )
+from tinyjoule.host.instruments.ppk2 import pick_data_port
 from tinyjoule.host.sim.ppk2_device import SIM_CALIBRATION, SimulatedPpk2
 
 DEVICE = "PPK2 (/dev/ttyACM3)"

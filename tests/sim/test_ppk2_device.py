@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinyjoule.host.instruments.ppk2_protocol import (
+from tinyjoule.firmware_protocol.ppk2_protocol import (
     calibration_from_metadata,
     current_table,
     parse_metadata,
