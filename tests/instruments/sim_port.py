@@ -44,3 +44,54 @@ class SimPort:
 
     def close(self) -> None:
         pass
+
+
+class ScriptPort:
+    """A fake pyserial port: every write must be the next scripted command, byte for byte
+    (``frame`` turns a scripted command into its bytes); its scripted reply then becomes
+    readable (pymeasure-style). ``used_up`` says the script is done."""
+
+    def __init__(
+        self,
+        script: list[tuple[Any, bytes]],
+        stale: bytes = b"",
+        frame: Any = lambda command: command,
+    ) -> None:
+        self.script = list(script)
+        self.incoming = bytearray(stale)
+        self.timeout = 0.02
+        self.closed = False
+        self._frame = frame
+
+    @property
+    def used_up(self) -> bool:
+        return not self.script
+
+    def write(self, data: bytes) -> int:
+        assert self.script, f"unexpected write {bytes(data)!r}"
+        expected, reply = self.script.pop(0)
+        expected_bytes = self._frame(expected)
+        assert data == expected_bytes, f"sent {bytes(data)!r}, expected {expected_bytes!r}"
+        self.incoming += reply
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def in_waiting(self) -> int:
+        return len(self.incoming)
+
+    def read(self, size: int = 1) -> bytes:
+        if not self.incoming:
+            time.sleep(0.001)
+            return b""
+        out = bytes(self.incoming[:size])
+        del self.incoming[:size]
+        return out
+
+    def reset_input_buffer(self) -> None:
+        self.incoming.clear()
+
+    def close(self) -> None:
+        self.closed = True

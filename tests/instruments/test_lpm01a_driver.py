@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+import sim_port
 from serial import SerialException
 from sim_port import SimPort
 
@@ -33,47 +34,11 @@ def ack(command: str, value: str = "") -> bytes:
     return f"\r\nPowerShield > ack {command}{' ' + value if value else ''}\r\n\r\n".encode()
 
 
-class ScriptPort:
-    """A fake pyserial port: every write must be the next scripted command; its scripted
-    reply then becomes readable (pymeasure-style). ``used_up`` says the script is done."""
+class ScriptPort(sim_port.ScriptPort):
+    """Scripted LPM01A commands are text; each is sent with its newline."""
 
     def __init__(self, script: list[tuple[str, bytes]], stale: bytes = b"") -> None:
-        self.script = list(script)
-        self.incoming = bytearray(stale)
-        self.timeout = 0.02
-        self.closed = False
-
-    @property
-    def used_up(self) -> bool:
-        return not self.script
-
-    def write(self, data: bytes) -> int:
-        assert self.script, f"unexpected write {data!r}"
-        expected, reply = self.script.pop(0)
-        assert data == expected.encode() + b"\n"
-        self.incoming += reply
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    @property
-    def in_waiting(self) -> int:
-        return len(self.incoming)
-
-    def read(self, size: int = 1) -> bytes:
-        if not self.incoming:
-            time.sleep(0.001)
-            return b""
-        out = bytes(self.incoming[:size])
-        del self.incoming[:size]
-        return out
-
-    def reset_input_buffer(self) -> None:
-        self.incoming.clear()
-
-    def close(self) -> None:
-        self.closed = True
+        super().__init__(script, stale, frame=lambda command: command.encode() + b"\n")
 
 
 OPEN = [

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from serial import SerialException
-from sim_port import SimPort
+from sim_port import ScriptPort, SimPort
 
 from tinyjoule.firmware_protocol.errors import (
     ConfigurationError,
@@ -43,48 +43,6 @@ def words(adcs, rng=2, start=0, logic=1) -> bytes:
     packed = [a | rng << 14 | ((start + k) % 64) << 18 | g << 24 for k, (a, g) in
               enumerate(zip(adcs, logic, strict=True))]  # fmt: skip
     return np.array(packed, "<u4").tobytes()
-
-
-class ScriptPort:
-    """A fake pyserial port: every write must be the next scripted command, byte for byte;
-    its scripted reply then becomes readable. ``used_up`` says the script is done."""
-
-    def __init__(self, script: list[tuple[bytes, bytes]], stale: bytes = b"") -> None:
-        self.script = list(script)
-        self.incoming = bytearray(stale)
-        self.closed = False
-
-    @property
-    def used_up(self) -> bool:
-        return not self.script
-
-    def write(self, data: bytes) -> int:
-        assert self.script, f"unexpected write {data.hex(' ')}"
-        expected, reply = self.script.pop(0)
-        assert data == expected, f"sent {data.hex(' ')}, expected {expected.hex(' ')}"
-        self.incoming += reply
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    @property
-    def in_waiting(self) -> int:
-        return len(self.incoming)
-
-    def read(self, size: int = 1) -> bytes:
-        if not self.incoming:
-            time.sleep(0.001)
-            return b""
-        out = bytes(self.incoming[:size])
-        del self.incoming[:size]
-        return out
-
-    def reset_input_buffer(self) -> None:
-        self.incoming.clear()
-
-    def close(self) -> None:
-        self.closed = True
 
 
 OPEN = [(b"\x07", b""), (b"\x19", metadata())]
