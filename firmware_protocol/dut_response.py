@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeVar
 
+from tinyjoule.errors import ProtocolError
+
 from .dut_messages import DeviceError, FirmwareWarning, LapUs, Message, Results
 from .dut_parse import parse_line
-from .errors import ProtocolError
 
 __all__ = ["READY_LINE", "Response", "ResponseAssembler"]
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from tinyjoule.errors import ProtocolError
+
 from .dut_codec import COMMAND_TERMINATOR, check_command
-from .errors import ProtocolError
 
 __all__ = [
     "ARDUINO_NAME",

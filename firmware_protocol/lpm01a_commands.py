@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from tinyjoule.firmware_protocol.errors import ConfigurationError, ProtocolError
+from tinyjoule.errors import ConfigurationError, ProtocolError
 
 TERMINATOR = b"\n"
 """What ends a command on the wire. ``\\n`` and ``\\r\\n`` both work (spec 1.1)."""

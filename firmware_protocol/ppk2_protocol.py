@@ -35,7 +35,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from tinyjoule.firmware_protocol.errors import ProtocolError
+from tinyjoule.errors import ProtocolError
 
 
 class Op(IntEnum):

@@ -32,7 +32,7 @@ from typing import Any
 
 import serial
 
-from tinyjoule.firmware_protocol.errors import ConfigurationError, DeviceConnectionError
+from tinyjoule.errors import ConfigurationError, DeviceConnectionError
 from tinyjoule.firmware_protocol.io_manager_codec import parse_checkbaud
 from tinyjoule.host.dut_link import DirectChannel, DutLink, IoManagerChannel
 from tinyjoule.host.serial_lines import LinePort

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tinyjoule.firmware_protocol.errors import TinyJouleError
+from tinyjoule.errors import TinyJouleError
 from tinyjoule.host.bench import BenchSpec, load_board_file
 from tinyjoule.host.devices import list_devices
 from tinyjoule.host.instruments.defaults import monitor_config

@@ -52,7 +52,7 @@ def list_usb_instruments() -> list[SerialDevice]:
 
     if importlib.util.find_spec("pyjoulescope_driver") is None:
         return []
-    from tinyjoule.firmware_protocol.errors import TinyJouleError
+    from tinyjoule.errors import TinyJouleError
     from tinyjoule.host.instruments.joulescope import list_joulescopes
 
     try:

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
+from tinyjoule.errors import ConfigurationError, ProtocolError, ResponseTimeout
 from tinyjoule.firmware_protocol import dut_messages as msg
 from tinyjoule.firmware_protocol.dut_codec import (
     DIRECT_CHUNK_BYTES,
@@ -22,7 +23,6 @@ from tinyjoule.firmware_protocol.dut_codec import (
     encode_command,
     parse_line,
 )
-from tinyjoule.firmware_protocol.errors import ConfigurationError, ProtocolError, ResponseTimeout
 from tinyjoule.firmware_protocol.io_manager_codec import (
     check_passthrough_ack,
     encode_passthrough,

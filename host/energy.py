@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinyjoule.firmware_protocol.errors import MeasurementError
+from tinyjoule.errors import MeasurementError
 from tinyjoule.host.trace import SampleBlock
 
 EDGE_SAMPLE_OFFSET = 1  # an event at index k: the edge lies in sample k - 1

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from tinyjoule.firmware_protocol.errors import (
+from tinyjoule.errors import (
     MeasurementError,
     MeasurementTimeout,
     TinyJouleError,

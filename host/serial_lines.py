@@ -8,8 +8,8 @@ from collections import deque
 
 from serial import SerialBase, SerialException
 
+from tinyjoule.errors import DeviceConnectionError
 from tinyjoule.firmware_protocol.dut_codec import LineSplitter
-from tinyjoule.firmware_protocol.errors import DeviceConnectionError
 from tinyjoule.host.transcript import Transcript
 
 POLL_S = 0.02

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinyjoule.firmware_protocol.errors import ConfigurationError
+from tinyjoule.errors import ConfigurationError
 from tinyjoule.tinyml_workloads.workloads import Workload
 
 LABELS_FILE = "y_labels.csv"

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tinyjoule.firmware_protocol.errors import ConfigurationError
+from tinyjoule.errors import ConfigurationError
 from tinyjoule.tinyml_workloads._interpreter import open_interpreter
 from tinyjoule.tinyml_workloads.model_info import (
     ModelInfo,

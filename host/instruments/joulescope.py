@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from tinyjoule.firmware_protocol.errors import (
+from tinyjoule.errors import (
     ConfigurationError,
     DeviceConnectionError,
     ResponseTimeout,

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from tinyjoule.firmware_protocol.errors import MeasurementError
+from tinyjoule.errors import MeasurementError
 from tinyjoule.host.trace import Event, SampleBlock, SampleDrop, StreamItem
 
 BASE_RATE_HZ = 2_000_000

@@ -17,13 +17,13 @@ from collections.abc import Iterator
 
 from serial import SerialException
 
-from tinyjoule.firmware_protocol import lpm01a_commands as commands
-from tinyjoule.firmware_protocol.errors import (
+from tinyjoule.errors import (
     ConfigurationError,
     DeviceConnectionError,
     MeasurementError,
     ResponseTimeout,
 )
+from tinyjoule.firmware_protocol import lpm01a_commands as commands
 from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
 from tinyjoule.host.instruments.lpm01a_ascii import AsciiDecoder
 from tinyjoule.host.instruments.lpm01a_binary import BinHexaDecoder

@@ -35,8 +35,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from tinyjoule.errors import MeasurementError
 from tinyjoule.firmware_protocol import lpm01a_commands as commands
-from tinyjoule.firmware_protocol.errors import MeasurementError
 from tinyjoule.host.trace import Event, MonitorStatus, SampleBlock, SampleDrop, StreamItem
 
 TextSink = Callable[[str], None]

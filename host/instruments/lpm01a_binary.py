@@ -36,8 +36,8 @@ import sys
 
 import numpy as np
 
+from tinyjoule.errors import MeasurementError
 from tinyjoule.firmware_protocol import lpm01a_commands as commands
-from tinyjoule.firmware_protocol.errors import MeasurementError
 from tinyjoule.host.instruments.lpm01a_ascii import (
     MAX_LINE_BYTES,
     StreamTracker,

@@ -29,13 +29,13 @@ from typing import Any
 
 from serial import SerialException
 
-from tinyjoule.firmware_protocol import ppk2_protocol as protocol
-from tinyjoule.firmware_protocol.errors import (
+from tinyjoule.errors import (
     ConfigurationError,
     DeviceConnectionError,
     MeasurementError,
     ResponseTimeout,
 )
+from tinyjoule.firmware_protocol import ppk2_protocol as protocol
 from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
 from tinyjoule.host.instruments.ppk2_decoder import Ppk2Decoder
 from tinyjoule.host.instruments.serial_port import POLL_S as POLL_S

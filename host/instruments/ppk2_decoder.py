@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinyjoule.firmware_protocol.errors import MeasurementError
+from tinyjoule.errors import MeasurementError
 from tinyjoule.firmware_protocol.ppk2_protocol import ADC_CODES, RANGES, SAMPLE_RATE_HZ
 from tinyjoule.host.trace import Event, SampleBlock, SampleDrop, StreamItem
 

@@ -12,7 +12,7 @@ import importlib
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 
-from tinyjoule.firmware_protocol.errors import ConfigurationError
+from tinyjoule.errors import ConfigurationError
 
 BUILTIN_DRIVERS: dict[str, str] = {
     "lpm01a": "tinyjoule.host.instruments.lpm01a:Lpm01a",

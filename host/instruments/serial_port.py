@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 import serial
 from serial import SerialBase, SerialException
 
-from tinyjoule.firmware_protocol.errors import DeviceConnectionError
+from tinyjoule.errors import DeviceConnectionError
 from tinyjoule.host.transcript import Transcript
 
 POLL_S = 0.02

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyjoule.firmware_protocol.errors import ConfigurationError
+from tinyjoule.errors import ConfigurationError
 
 EEMBC = "eembc"
 MLCOMMONS = "mlcommons"

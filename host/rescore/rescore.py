@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinyjoule.firmware_protocol.errors import TinyJouleError
+from tinyjoule.errors import TinyJouleError
 from tinyjoule.host.rescore.eembc_folder import TRACE_FILE, load_eembc
 from tinyjoule.host.rescore.mlcommons_folder import load_mlcommons
 from tinyjoule.host.rescore.published_txt import PublishedResults, parse_results_txt

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tinyjoule.firmware_protocol.errors import ConfigurationError
+from tinyjoule.errors import ConfigurationError
 from tinyjoule.host.dut_link import DutLink
 from tinyjoule.host.results import WorkloadRecord
 from tinyjoule.tinyml_workloads import metrics

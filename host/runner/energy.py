@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tinyjoule.firmware_protocol.errors import MeasurementError, MeasurementTimeout
+from tinyjoule.errors import MeasurementError, MeasurementTimeout
 from tinyjoule.host.dut_link import DutLink, InferReply
 from tinyjoule.host.energy import UncertaintyModel, WindowEnergy
 from tinyjoule.host.monitor_pump import MonitorPump

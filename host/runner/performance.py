@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tinyjoule.errors import ProtocolError
 from tinyjoule.firmware_protocol.dut_codec import lap_delta_us
-from tinyjoule.firmware_protocol.errors import ProtocolError
 from tinyjoule.host.dut_link import DutLink, InferReply
 from tinyjoule.host.results import WorkloadRecord
 from tinyjoule.host.runner.windows import WindowPlan, median, run_windows

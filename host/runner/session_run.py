@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tinyjoule.firmware_protocol.errors import ConfigurationError, TinyJouleError
+from tinyjoule.errors import ConfigurationError, TinyJouleError
 from tinyjoule.host.bench import BenchSpec
 from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.defaults import monitor_config

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from serial import SerialException
 
-from tinyjoule.firmware_protocol.errors import ConfigurationError
+from tinyjoule.errors import ConfigurationError
 from tinyjoule.firmware_protocol.io_manager_device import IoManagerFirmware
 from tinyjoule.host.sim.analog import BoardFrontEnd
 from tinyjoule.host.sim.board_profile import REFERENCE_BOARD, BoardProfile

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from tinyjoule.firmware_protocol.errors import ConfigurationError
+from tinyjoule.errors import ConfigurationError
 
 BASE_RATE_HZ = 2_000_000
 SAMPLE_ID_AT_ZERO = 7_340_032_123

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tinyjoule.errors import ProtocolError
 from tinyjoule.firmware_protocol.dut_codec import (
     DIRECT_CHUNK_BYTES,
     IO_MANAGER_CHUNK_BYTES,
@@ -37,7 +38,6 @@ from tinyjoule.firmware_protocol.dut_messages import (
     WarmupDone,
     WarmupStart,
 )
-from tinyjoule.firmware_protocol.errors import ProtocolError
 
 # -- encode_command ----------------------------------------------------------------------------
 

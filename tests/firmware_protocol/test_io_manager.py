@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tinyjoule.errors import ProtocolError
 from tinyjoule.firmware_protocol.dut_device import DutFirmware, FirmwareConfig
-from tinyjoule.firmware_protocol.errors import ProtocolError
 from tinyjoule.firmware_protocol.io_manager_codec import (
     ARDUINO_NAME,
     DUT_LINE_PREFIX,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tinyjoule.firmware_protocol.errors import (
+from tinyjoule.errors import (
     ConfigurationError,
     DeviceConnectionError,
     ProtocolError,

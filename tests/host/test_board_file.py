@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from tinyjoule.firmware_protocol.errors import ConfigurationError
+from tinyjoule.errors import ConfigurationError
 from tinyjoule.host.bench import load_board_file
 from tinyjoule.host.cli import app
 from tinyjoule.host.instruments.registry import parse_monitor

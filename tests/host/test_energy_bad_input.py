@@ -8,7 +8,7 @@ from pathlib import Path
 import h5py
 import pytest
 
-from tinyjoule.firmware_protocol.errors import (
+from tinyjoule.errors import (
     DeviceConnectionError,
     MeasurementError,
     ProtocolError,

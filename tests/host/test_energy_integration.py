@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinyjoule.firmware_protocol.errors import MeasurementError
+from tinyjoule.errors import MeasurementError
 from tinyjoule.host.energy import StreamIntegrator, UncertaintyModel, integrate_array
 from tinyjoule.host.trace import SampleBlock
 

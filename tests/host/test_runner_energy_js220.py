@@ -53,7 +53,7 @@ def test_energy_at_another_rate_on_a_chosen_edge_also_matches(sessions) -> None:
 
 def test_current_output_is_refused_because_the_voltage_is_not_set_by_it(sessions) -> None:
     """With current samples the energy would use --voltage, which a Joulescope does not set."""
-    from tinyjoule.firmware_protocol.errors import ConfigurationError
+    from tinyjoule.errors import ConfigurationError
 
     config = MonitorConfig(voltage_v=3.3, output="current", event_edge="rising")
     with pytest.raises(ConfigurationError, match="does not supply the board"):

@@ -10,7 +10,7 @@ from pathlib import Path
 import h5py
 import pytest
 
-from tinyjoule.firmware_protocol.errors import MeasurementError
+from tinyjoule.errors import MeasurementError
 from tinyjoule.host.instruments.ppk2 import ACCURACY_RELATIVE
 from tinyjoule.host.instruments.registry import parse_monitor
 from tinyjoule.host.runner import session_run

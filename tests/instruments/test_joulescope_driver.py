@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tinyjoule.firmware_protocol.errors import (
+from tinyjoule.errors import (
     ConfigurationError,
     DeviceConnectionError,
     MeasurementError,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinyjoule.firmware_protocol.errors import MeasurementError
+from tinyjoule.errors import MeasurementError
 from tinyjoule.host.instruments.joulescope_stream import StreamAssembler, bit_edges
 from tinyjoule.host.trace import Event, SampleBlock, SampleDrop
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinyjoule.firmware_protocol.errors import MeasurementError
+from tinyjoule.errors import MeasurementError
 from tinyjoule.host.instruments.lpm01a_binary import WORD_VALUES, BinHexaDecoder
 from tinyjoule.host.sim.lpm01a_device import bin_words
 from tinyjoule.host.trace import Event, MonitorStatus, SampleBlock, SampleDrop

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tinyjoule.errors import ConfigurationError
 from tinyjoule.firmware_protocol import lpm01a_commands as c
-from tinyjoule.firmware_protocol.errors import ConfigurationError
 
 
 def test_encode_ends_with_the_terminator() -> None:

@@ -12,7 +12,7 @@ import sim_port
 from serial import SerialException
 from sim_port import SimPort
 
-from tinyjoule.firmware_protocol.errors import (
+from tinyjoule.errors import (
     ConfigurationError,
     DeviceConnectionError,
     MeasurementError,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tinyjoule.firmware_protocol.errors import MeasurementError
+from tinyjoule.errors import MeasurementError
 from tinyjoule.firmware_protocol.ppk2_protocol import Calibration, current_table
 from tinyjoule.host.instruments.ppk2_decoder import Ppk2Decoder
 from tinyjoule.host.sim.ppk2_device import SIM_CALIBRATION

@@ -14,7 +14,7 @@ import pytest
 from serial import SerialException
 from sim_port import ScriptPort, SimPort
 
-from tinyjoule.firmware_protocol.errors import (
+from tinyjoule.errors import (
     ConfigurationError,
     DeviceConnectionError,
     MeasurementError,

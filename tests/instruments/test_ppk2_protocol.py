@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from tinyjoule.firmware_protocol.errors import DeviceConnectionError, ProtocolError
+from tinyjoule.errors import DeviceConnectionError, ProtocolError
 from tinyjoule.firmware_protocol.ppk2_protocol import (
     DEFAULTS,
     Calibration,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tinyjoule.firmware_protocol.errors import MeasurementError
+from tinyjoule.errors import MeasurementError
 from tinyjoule.host.instruments.lpm01a_ascii import AsciiDecoder
 from tinyjoule.host.instruments.lpm01a_binary import WORD_VALUES, BinHexaDecoder
 from tinyjoule.host.sim.lpm01a_device import SimulatedLpm01a, bin_words, quantise_ascii

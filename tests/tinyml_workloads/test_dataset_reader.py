@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tinyjoule.firmware_protocol.errors import ConfigurationError
+from tinyjoule.errors import ConfigurationError
 from tinyjoule.tinyml_workloads.datasets import open_dataset
 from tinyjoule.tinyml_workloads.workloads import WORKLOADS
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinyjoule.firmware_protocol.errors import ConfigurationError
+from tinyjoule.errors import ConfigurationError
 from tinyjoule.tinyml_workloads.datasets import open_dataset
 from tinyjoule.tinyml_workloads.reference import (
     ReferenceModel,

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from tinyjoule.firmware_protocol.errors import ConfigurationError
+from tinyjoule.errors import ConfigurationError
 from tinyjoule.tinyml_workloads.workloads import WORKLOADS, get_workload
 
 IDS = ("kws01", "vww01", "ic01", "ad01")
