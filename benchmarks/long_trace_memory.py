@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyjoule.host.energy import StreamIntegrator, UncertaintyModel
 from tinyjoule.host.instruments.lpm01a_binary import BinHexaDecoder
-from tinyjoule.host.sim.lpm01a_device import bin_records
-from tinyjoule.host.trace import Event, SampleBlock
-from tinyjoule.host.trace_file import TraceWriter
+from tinyjoule.host.measurement.integration import StreamIntegrator, UncertaintyModel
+from tinyjoule.host.measurement.stream import Event, SampleBlock
+from tinyjoule.host.measurement.trace_file import TraceWriter
+from tinyjoule.host.sim.monitors.lpm01a import bin_records
 
 FS = 100_000
 EVENT_EVERY_S = 6

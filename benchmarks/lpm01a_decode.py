@@ -14,8 +14,8 @@ import numpy as np
 
 from tinyjoule.host.instruments.lpm01a_ascii import AsciiDecoder
 from tinyjoule.host.instruments.lpm01a_binary import BinHexaDecoder
-from tinyjoule.host.sim.lpm01a_device import ascii_records, bin_records
-from tinyjoule.host.trace import SampleBlock
+from tinyjoule.host.measurement.stream import SampleBlock
+from tinyjoule.host.sim.monitors.lpm01a import ascii_records, bin_records
 
 EVENT_EVERY = 10_000
 
@@ -63,7 +63,7 @@ def rate(fmt: str, stream: bytes, n: int, chunk: int, rate_hz: int) -> float:
 def render_rate(fmt: str, freq: str, seconds: float) -> float:
     """Samples per second the simulated LPM01A renders (a board drawing a square wave)."""
     from tinyjoule.host.sim.analog import BoardFrontEnd
-    from tinyjoule.host.sim.lpm01a_device import SimulatedLpm01a
+    from tinyjoule.host.sim.monitors.lpm01a import SimulatedLpm01a
     from tinyjoule.host.sim.power import PinRecorder, PowerRecorder
 
     power, pin = PowerRecorder(0.018), PinRecorder()

@@ -21,8 +21,8 @@ import numpy as np
 from tinyjoule.firmware_protocol.ppk2_protocol import SAMPLE_RATE_HZ, current_table
 from tinyjoule.host.instruments.ppk2 import POLL_S, Ppk2, default_config
 from tinyjoule.host.instruments.ppk2_decoder import Ppk2Decoder
-from tinyjoule.host.sim.ppk2_device import SIM_CALIBRATION, SimulatedPpk2
-from tinyjoule.host.trace import Event, SampleBlock
+from tinyjoule.host.measurement.stream import Event, SampleBlock
+from tinyjoule.host.sim.monitors.ppk2 import SIM_CALIBRATION, SimulatedPpk2
 
 SECONDS = 100
 PULSE_EVERY = 10_000

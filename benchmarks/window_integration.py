@@ -11,8 +11,12 @@ import time
 
 import numpy as np
 
-from tinyjoule.host.energy import StreamIntegrator, UncertaintyModel, integrate_array
-from tinyjoule.host.trace import SampleBlock
+from tinyjoule.host.measurement.integration import (
+    StreamIntegrator,
+    UncertaintyModel,
+    integrate_array,
+)
+from tinyjoule.host.measurement.stream import SampleBlock
 
 MODEL = UncertaintyModel(reading_relative=0.02)
 

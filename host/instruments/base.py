@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
-from tinyjoule.host.trace import StreamItem
+from tinyjoule.host.measurement.stream import StreamItem
 
 
 @dataclass(frozen=True, slots=True)

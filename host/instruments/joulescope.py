@@ -31,7 +31,7 @@ from tinyjoule.errors import (
 )
 from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
 from tinyjoule.host.instruments.joulescope_stream import StreamAssembler
-from tinyjoule.host.trace import StreamItem
+from tinyjoule.host.measurement.stream import StreamItem
 
 PACKAGE = "pyjoulescope_driver"
 INSTALL_HINT = "pip install tinyjoule[joulescope]"
@@ -364,7 +364,7 @@ class Joulescope(EnergyMonitor):
         if self._factory is not None:
             return self._factory()
         if self._target.startswith("sim://"):
-            from tinyjoule.host.sim.js220_device import simulated_driver_for
+            from tinyjoule.host.sim.monitors.js220 import simulated_driver_for
 
             return simulated_driver_for(self._target)
         return import_vendor_driver(self.device)

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from tinyjoule.errors import MeasurementError
-from tinyjoule.host.trace import Event, SampleBlock, SampleDrop, StreamItem
+from tinyjoule.host.measurement.stream import Event, SampleBlock, SampleDrop, StreamItem
 
 BASE_RATE_HZ = 2_000_000
 """The JS220/JS110 base rate: ``sample_id`` counts at it (``js220_usb.c``)."""

@@ -27,14 +27,14 @@ from tinyjoule.firmware_protocol import lpm01a_commands as commands
 from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
 from tinyjoule.host.instruments.lpm01a_ascii import AsciiDecoder
 from tinyjoule.host.instruments.lpm01a_binary import BinHexaDecoder
-from tinyjoule.host.instruments.serial_port import (
+from tinyjoule.host.instruments.serial_link import (
     MAX_REPLY_BYTES,
     PortOpener,
     SerialLink,
     open_serial_url,
     require_open,
 )
-from tinyjoule.host.trace import StreamItem
+from tinyjoule.host.measurement.stream import StreamItem
 from tinyjoule.host.transcript import Transcript
 
 DRAIN_LIMIT_S = 2.0

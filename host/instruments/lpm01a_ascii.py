@@ -7,7 +7,7 @@ Sample lines are parsed vectorised; any other line takes the slow path: several 
 a ``\\x00`` after a ``TimeStamp`` line, prompts, acks, ``event NN ris``, ``TimeStamp: 001s
 000ms, buff 00%``, ``end``, ``Acquisition completed``, ``summary``/``pwr`` lines, errors.
 
-Conventions (the simulator in ``tinyjoule.host.sim.lpm01a_device`` follows them):
+Conventions (the simulator in ``tinyjoule.host.sim.monitors.lpm01a`` follows them):
 
 - Sample indices count the samples received since ``start`` (index 0 is the first).
 - ``Event.sample_index`` is the index of the next sample to arrive after the event record;
@@ -37,7 +37,13 @@ import numpy as np
 
 from tinyjoule.errors import MeasurementError
 from tinyjoule.firmware_protocol import lpm01a_commands as commands
-from tinyjoule.host.trace import Event, MonitorStatus, SampleBlock, SampleDrop, StreamItem
+from tinyjoule.host.measurement.stream import (
+    Event,
+    MonitorStatus,
+    SampleBlock,
+    SampleDrop,
+    StreamItem,
+)
 
 TextSink = Callable[[str], None]
 

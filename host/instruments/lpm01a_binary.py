@@ -45,7 +45,7 @@ from tinyjoule.host.instruments.lpm01a_ascii import (
     looks_like_text,
     parse_event_counter,
 )
-from tinyjoule.host.trace import StreamItem
+from tinyjoule.host.measurement.stream import StreamItem
 
 FRAME_START = 0xF0
 FRAME_END = b"\xff\xff"

@@ -38,8 +38,8 @@ from tinyjoule.errors import (
 from tinyjoule.firmware_protocol import ppk2_protocol as protocol
 from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
 from tinyjoule.host.instruments.ppk2_decoder import Ppk2Decoder
-from tinyjoule.host.instruments.serial_port import POLL_S as POLL_S
-from tinyjoule.host.instruments.serial_port import (
+from tinyjoule.host.instruments.serial_link import POLL_S as POLL_S
+from tinyjoule.host.instruments.serial_link import (
     READ_CHUNK,
     PortOpener,
     ReplyBuffer,
@@ -47,7 +47,7 @@ from tinyjoule.host.instruments.serial_port import (
     open_serial_url,
     require_open,
 )
-from tinyjoule.host.trace import StreamItem
+from tinyjoule.host.measurement.stream import StreamItem
 from tinyjoule.host.transcript import Transcript
 
 USB_VID = 0x1915

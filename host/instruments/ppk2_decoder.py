@@ -37,8 +37,8 @@ stream (words that cannot be judged any more are dropped as garbage).
 
 Events: an edge of ``event_edge`` on logic input ``event_channel`` between samples k-1 and k
 (k is the first sample at the new level) is ``Event(k + 1, rising)``: the edge happened
-during sample k, as in the LPM01A convention (``tinyjoule.host.energy``). Each ``feed``
-returns one ``SampleBlock`` of what it completed, then its events and drops by index.
+during sample k, as in the LPM01A convention (``host.measurement.integration``). Each
+``feed`` returns one ``SampleBlock`` of what it completed, then its events and drops by index.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ import numpy as np
 
 from tinyjoule.errors import MeasurementError
 from tinyjoule.firmware_protocol.ppk2_protocol import ADC_CODES, RANGES, SAMPLE_RATE_HZ
-from tinyjoule.host.trace import Event, SampleBlock, SampleDrop, StreamItem
+from tinyjoule.host.measurement.stream import Event, SampleBlock, SampleDrop, StreamItem
 
 WORD_BYTES = 4
 COUNTER_MOD = 64

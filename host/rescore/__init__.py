@@ -2,9 +2,9 @@
 
 Reads EEMBC-runner folders (``trace1-energy.bin``, ``trace1-timestamps.json``, ``results.txt``,
 ``log.txt``) and MLCommons-runner folders (``results.json``), recomputes every window with
-``host.energy.range_energy`` (the runners' half-open convention), compares with the published
-values, checks that each window really holds an inference run, and can import a folder as a
-tinyjoule session or plot it. ``command.rescore_command`` is the CLI's entry.
+``host.measurement.integration.range_energy`` (the runners' half-open convention), compares
+with the published values, checks that each window really holds an inference run, and can
+import a folder as a tinyjoule session or plot it. ``command.rescore_command`` is the CLI's entry.
 """
 
 from tinyjoule.host.rescore.records import FolderError, RawTrace

@@ -13,13 +13,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tinyjoule.host.measurement.stream import Event, SampleBlock
+from tinyjoule.host.measurement.trace_file import TraceWriter
 from tinyjoule.host.rescore.records import RawTrace
 from tinyjoule.host.rescore.report import window_dict
 from tinyjoule.host.rescore.score import TraceScore, WindowScore
-from tinyjoule.host.results import Session, WorkloadRecord
-from tinyjoule.host.runner.energy import EnergyWindow, summarise
-from tinyjoule.host.trace import Event, SampleBlock
-from tinyjoule.host.trace_file import TraceWriter
+from tinyjoule.host.results.session import Session, WorkloadRecord
+from tinyjoule.host.runner.energy_mode import EnergyWindow, summarise
 
 PUBLISHED_KEYS = ("published_energy_uj", "published_uj_per_inference", "difference_percent",
                   "reproduced", "flags")  # fmt: skip

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinyjoule.host.energy import UncertaintyModel, WindowEnergy, range_energy
+from tinyjoule.host.measurement.integration import UncertaintyModel, WindowEnergy, range_energy
 from tinyjoule.host.rescore.alignment_check import Alignment, WindowCheck, check_alignment
 from tinyjoule.host.rescore.published_txt import PublishedResults, PublishedWindow
 from tinyjoule.host.rescore.records import RawTrace, WindowSpec

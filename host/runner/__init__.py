@@ -1,1 +1,1 @@
-"""tinyjoule.host.runner."""
+"""The modes (energy, performance, accuracy) and the MLPerf Tiny rules that drive a run."""

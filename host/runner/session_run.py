@@ -14,22 +14,22 @@ from pathlib import Path
 from typing import Any
 
 from tinyjoule.errors import ConfigurationError, TinyJouleError
-from tinyjoule.host.bench import BenchSpec
+from tinyjoule.host.bench.spec import BenchSpec
 from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.defaults import monitor_config
 from tinyjoule.host.instruments.registry import MonitorChoice, parse_monitor
-from tinyjoule.host.monitor_pump import BUFFER_WARNING_PERCENT
-from tinyjoule.host.results import Session, WorkloadRecord
-from tinyjoule.host.runner.accuracy import count_inputs, run_accuracy
-from tinyjoule.host.runner.datasets_cache import synthetic_dataset, user_dataset
-from tinyjoule.host.runner.energy import EnergyMeasurer, run_energy
-from tinyjoule.host.runner.energy_bench import BOOT_WAIT_S, energy_bench
-from tinyjoule.host.runner.performance import run_performance
+from tinyjoule.host.measurement.pump import BUFFER_WARNING_PERCENT
+from tinyjoule.host.results.session import Session, WorkloadRecord
+from tinyjoule.host.runner.accuracy_mode import count_inputs, run_accuracy
+from tinyjoule.host.runner.datasets import synthetic_dataset, user_dataset
+from tinyjoule.host.runner.energy_mode import EnergyMeasurer, run_energy
+from tinyjoule.host.runner.monitor_setup import BOOT_WAIT_S, energy_bench
+from tinyjoule.host.runner.performance_mode import run_performance
 from tinyjoule.host.runner.steps import Progress, checked_dut, progress_counter
 from tinyjoule.host.runner.windows import WINDOW_COUNT
 from tinyjoule.host.sim import protocol_sim
-from tinyjoule.host.sim.bench import SimBenchConfig, SimulatedBench
 from tinyjoule.host.sim.board_profile import REFERENCE_BOARD, BoardProfile
+from tinyjoule.host.sim.simulated_bench import SimBenchConfig, SimulatedBench
 from tinyjoule.tinyml_workloads.datasets import Dataset
 from tinyjoule.tinyml_workloads.workloads import Workload, get_workload
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from tinyjoule.host.bench import BenchSpec, open_dut
-from tinyjoule.host.dut_link import DutLink
-from tinyjoule.host.results import WorkloadRecord
+from tinyjoule.host.bench.spec import BenchSpec, open_dut
+from tinyjoule.host.link.dut_link import DutLink
+from tinyjoule.host.results.session import WorkloadRecord
 from tinyjoule.tinyml_workloads.workloads import Workload
 
 Progress = Callable[[str, int, int], None]  # (label, done, total)

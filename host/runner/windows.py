@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from tinyjoule.errors import MeasurementError
-from tinyjoule.host.dut_link import DutLink, InferReply
+from tinyjoule.host.link.dut_link import DutLink, InferReply
 
 MIN_WINDOW_S = 10.0
 MIN_WINDOW_INFERENCES = 10

@@ -1,1 +1,1 @@
-"""The simulated bench: a DUT, an IO manager and (later) monitors on one virtual clock."""
+"""The simulated bench, a backend chosen by ``sim://`` URLs and ``sim:KIND`` monitors."""

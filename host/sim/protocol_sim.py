@@ -15,7 +15,7 @@ import urllib.parse
 import serial
 from serial.serialutil import PortNotOpenError, SerialBase, SerialException
 
-from tinyjoule.host.sim.bench import SimulatedBench
+from tinyjoule.host.sim.simulated_bench import SimulatedBench
 
 _BENCHES: dict[str, SimulatedBench] = {}
 _REGISTRY_LOCK = threading.Lock()

@@ -15,7 +15,7 @@ import threading
 import tty
 from dataclasses import dataclass, field
 
-from tinyjoule.host.sim.bench import SimulatedBench
+from tinyjoule.host.sim.simulated_bench import SimulatedBench
 
 _SPEEDS = {
     getattr(termios, f"B{rate}"): rate

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tinyjoule.host.sim import protocol_sim
-from tinyjoule.host.sim.bench import SimBenchConfig, SimulatedBench
+from tinyjoule.host.sim.simulated_bench import SimBenchConfig, SimulatedBench
 
 
 @pytest.fixture(autouse=True)

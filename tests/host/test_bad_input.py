@@ -16,11 +16,11 @@ from tinyjoule.errors import (
     ProtocolError,
     ResponseTimeout,
 )
-from tinyjoule.host import dut_link
-from tinyjoule.host.bench import BenchSpec, open_dut
-from tinyjoule.host.runner.datasets_cache import synthetic_dataset
+from tinyjoule.host.bench.spec import BenchSpec, open_dut
+from tinyjoule.host.link import dut_link
+from tinyjoule.host.runner.datasets import synthetic_dataset
 from tinyjoule.host.runner.session_run import RunRequest, run
-from tinyjoule.host.sim.bench import SimBenchConfig, SimFault
+from tinyjoule.host.sim.simulated_bench import SimBenchConfig, SimFault
 from tinyjoule.host.transcript import Transcript
 from tinyjoule.tinyml_workloads.workloads import get_workload
 

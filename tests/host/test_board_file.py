@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tinyjoule.errors import ConfigurationError
-from tinyjoule.host.bench import load_board_file
-from tinyjoule.host.cli import app
+from tinyjoule.host.bench.spec import load_board_file
+from tinyjoule.host.cli.app import app
 from tinyjoule.host.instruments.registry import parse_monitor
 from tinyjoule.tinyml_workloads.workloads import get_workload
 
@@ -89,7 +89,7 @@ def test_cli_simulated_monitor_with_real_dut_is_refused(tmp_path) -> None:
 
 def test_monitor_driver_options_reach_the_driver(tmp_path) -> None:
     from tinyjoule.host.instruments.registry import parse_monitor
-    from tinyjoule.host.runner.energy_bench import _make_driver
+    from tinyjoule.host.runner.monitor_setup import _make_driver
 
     board = tmp_path / "b.toml"
     board.write_text(

@@ -16,7 +16,12 @@ from tinyjoule.errors import (
 )
 from tinyjoule.host.runner import session_run
 from tinyjoule.host.runner.session_run import RunRequest, run
-from tinyjoule.host.sim.bench import MonitorFault, SimBenchConfig, SimFault, SimulatedBench
+from tinyjoule.host.sim.simulated_bench import (
+    MonitorFault,
+    SimBenchConfig,
+    SimFault,
+    SimulatedBench,
+)
 
 ORIGINAL = SimulatedBench
 
@@ -74,7 +79,7 @@ def test_missing_timestamp_event(monkeypatch, sessions) -> None:
     # pulse 1 is the boot pulse; 2 and 3 bracket the first window (run twice: too short at
     # first), so pulse 6 is the second edge of the second window kept
     _with_faults(monkeypatch, pin_faults=((7, "skip"),))
-    monkeypatch.setattr("tinyjoule.host.runner.energy.EVENT_TIMEOUT_S", 0.5)
+    monkeypatch.setattr("tinyjoule.host.runner.energy_mode.EVENT_TIMEOUT_S", 0.5)
     with pytest.raises(MeasurementError, match="timestamp event"):
         _run(sessions)
 

@@ -10,8 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinyjoule.errors import MeasurementError
-from tinyjoule.host.energy import StreamIntegrator, UncertaintyModel, integrate_array
-from tinyjoule.host.trace import SampleBlock
+from tinyjoule.host.measurement.integration import (
+    StreamIntegrator,
+    UncertaintyModel,
+    integrate_array,
+)
+from tinyjoule.host.measurement.stream import SampleBlock
 
 MODEL = UncertaintyModel(reading_relative=0.02, sample_rate_relative=1e-4)
 

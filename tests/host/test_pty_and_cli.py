@@ -10,12 +10,12 @@ import time
 import pytest
 from typer.testing import CliRunner
 
-from tinyjoule.host.bench import BenchSpec
-from tinyjoule.host.cli import app
-from tinyjoule.host.runner.datasets_cache import synthetic_dataset
+from tinyjoule.host.bench.spec import BenchSpec
+from tinyjoule.host.cli.app import app
+from tinyjoule.host.runner.datasets import synthetic_dataset
 from tinyjoule.host.runner.session_run import RunRequest, run
-from tinyjoule.host.sim.bench import SimBenchConfig, SimulatedBench
 from tinyjoule.host.sim.pty_server import PtyServer
+from tinyjoule.host.sim.simulated_bench import SimBenchConfig, SimulatedBench
 from tinyjoule.tinyml_workloads.workloads import get_workload
 
 runner = CliRunner()
@@ -50,7 +50,7 @@ def test_sim_serve_prints_ports_another_program_can_open(tmp_path) -> None:
         [
             sys.executable,
             "-m",
-            "tinyjoule.host.cli",
+            "tinyjoule.host.cli.app",
             "sim",
             "serve",
             "-w",

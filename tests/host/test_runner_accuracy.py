@@ -38,7 +38,7 @@ def test_ad01_auc_from_per_file_mean_window_mse(sessions) -> None:
 def test_a_different_model_on_the_dut_lowers_agreement(sessions, tmp_path) -> None:
     """Labels from the stand-in, DUT running the same model through a dataset copy with one
     label changed: top-1 drops by exactly one file."""
-    from tinyjoule.host.runner.datasets_cache import synthetic_dataset
+    from tinyjoule.host.runner.datasets import synthetic_dataset
     from tinyjoule.tinyml_workloads.workloads import get_workload
 
     wl = get_workload("ic01")

@@ -15,7 +15,7 @@ from tinyjoule.host.instruments.ppk2 import ACCURACY_RELATIVE
 from tinyjoule.host.instruments.registry import parse_monitor
 from tinyjoule.host.runner import session_run
 from tinyjoule.host.runner.session_run import RunRequest, run
-from tinyjoule.host.sim.bench import MonitorFault, SimBenchConfig, SimulatedBench
+from tinyjoule.host.sim.simulated_bench import MonitorFault, SimBenchConfig, SimulatedBench
 
 
 @pytest.mark.parametrize("workload", ["kws01", "vww01", "ic01", "ad01"])

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tinyjoule.host.bench import BenchSpec
+from tinyjoule.host.bench.spec import BenchSpec
 from tinyjoule.host.runner.session_run import RunRequest, run
-from tinyjoule.host.sim.bench import SimBenchConfig
+from tinyjoule.host.sim.simulated_bench import SimBenchConfig
 
 
 def _perf(sim_url, sessions: Path, workload: str, **config) -> tuple[dict, object]:
@@ -30,7 +30,7 @@ def _perf(sim_url, sessions: Path, workload: str, **config) -> tuple[dict, objec
 
 
 def _dataset(workload: str) -> Path:
-    from tinyjoule.host.runner.datasets_cache import synthetic_dataset
+    from tinyjoule.host.runner.datasets import synthetic_dataset
     from tinyjoule.tinyml_workloads.workloads import get_workload
 
     wl = get_workload(workload)

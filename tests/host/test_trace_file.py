@@ -5,8 +5,8 @@ from __future__ import annotations
 import h5py
 import numpy as np
 
-from tinyjoule.host.trace import Event, SampleBlock, SampleDrop
-from tinyjoule.host.trace_file import CHUNK_SAMPLES, TraceWriter, read_trace
+from tinyjoule.host.measurement.stream import Event, SampleBlock, SampleDrop
+from tinyjoule.host.measurement.trace_file import CHUNK_SAMPLES, TraceWriter, read_trace
 
 
 def test_trace_round_trip_with_plain_h5py(tmp_path) -> None:

@@ -27,7 +27,7 @@ from tinyjoule.host.instruments.joulescope import (
     list_joulescopes,
     version_text,
 )
-from tinyjoule.host.trace import Event, SampleBlock, SampleDrop
+from tinyjoule.host.measurement.stream import Event, SampleBlock, SampleDrop
 
 PATH = "u/js220/001234"
 BASE = 2_000_000

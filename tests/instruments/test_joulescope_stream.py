@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from tinyjoule.errors import MeasurementError
 from tinyjoule.host.instruments.joulescope_stream import StreamAssembler, bit_edges
-from tinyjoule.host.trace import Event, SampleBlock, SampleDrop
+from tinyjoule.host.measurement.stream import Event, SampleBlock, SampleDrop
 
 BASE = 2_000_000
 DEV = "JS220 (u/js220/001234)"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from tinyjoule.errors import MeasurementError
 from tinyjoule.host.instruments.lpm01a_ascii import AsciiDecoder
-from tinyjoule.host.trace import Event, MonitorStatus, SampleBlock, SampleDrop
+from tinyjoule.host.measurement.stream import Event, MonitorStatus, SampleBlock, SampleDrop
 
 DEVICE = "LPM01A (/dev/ttyACM0)"
 

@@ -22,9 +22,9 @@ from tinyjoule.errors import (
 from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.lpm01a import Lpm01a
 from tinyjoule.host.instruments.lpm01a_binary import WORD_VALUES
-from tinyjoule.host.instruments.serial_port import MAX_REPLY_BYTES
-from tinyjoule.host.sim.lpm01a_device import SimulatedLpm01a, bin_words, quantise_ascii
-from tinyjoule.host.trace import Event, MonitorStatus, SampleBlock, SampleDrop
+from tinyjoule.host.instruments.serial_link import MAX_REPLY_BYTES
+from tinyjoule.host.measurement.stream import Event, MonitorStatus, SampleBlock, SampleDrop
+from tinyjoule.host.sim.monitors.lpm01a import SimulatedLpm01a, bin_words, quantise_ascii
 
 URL = "fake://lpm"
 DEVICE = f"LPM01A ({URL})"

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from tinyjoule.errors import MeasurementError
 from tinyjoule.firmware_protocol.ppk2_protocol import Calibration, current_table
 from tinyjoule.host.instruments.ppk2_decoder import Ppk2Decoder
-from tinyjoule.host.sim.ppk2_device import SIM_CALIBRATION
-from tinyjoule.host.trace import Event, SampleBlock, SampleDrop
+from tinyjoule.host.measurement.stream import Event, SampleBlock, SampleDrop
+from tinyjoule.host.sim.monitors.ppk2 import SIM_CALIBRATION
 
 TABLE = current_table(SIM_CALIBRATION, 1800)
 PLAIN = current_table(Calibration(), 3300)

@@ -23,9 +23,9 @@ from tinyjoule.errors import (
 from tinyjoule.firmware_protocol.ppk2_protocol import Ppk2CalibrationError, current_table
 from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.ppk2 import ACCURACY_RELATIVE, Ppk2, default_config
-from tinyjoule.host.instruments.serial_port import MAX_REPLY_BYTES
-from tinyjoule.host.sim.ppk2_device import SIM_CALIBRATION, SimulatedPpk2
-from tinyjoule.host.trace import Event, SampleBlock, SampleDrop
+from tinyjoule.host.instruments.serial_link import MAX_REPLY_BYTES
+from tinyjoule.host.measurement.stream import Event, SampleBlock, SampleDrop
+from tinyjoule.host.sim.monitors.ppk2 import SIM_CALIBRATION, SimulatedPpk2
 
 URL = "fake://ppk2"
 DEVICE = f"PPK2 ({URL})"

@@ -23,7 +23,7 @@ from tinyjoule.firmware_protocol.ppk2_protocol import (
     source_voltage_command,
 )
 from tinyjoule.host.instruments.ppk2 import pick_data_port
-from tinyjoule.host.sim.ppk2_device import SIM_CALIBRATION, SimulatedPpk2
+from tinyjoule.host.sim.monitors.ppk2 import SIM_CALIBRATION, SimulatedPpk2
 
 DEVICE = "PPK2 (/dev/ttyACM3)"
 

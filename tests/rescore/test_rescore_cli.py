@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from tinyjoule.host.cli import app
+from tinyjoule.host.cli.app import app
 from tinyjoule.host.rescore.synthetic import SyntheticRun, write_eembc_folder
 
 

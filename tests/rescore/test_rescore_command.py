@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tinyjoule.host.measurement.trace_file import read_trace
 from tinyjoule.host.rescore.command import rescore_command
 from tinyjoule.host.rescore.synthetic import SyntheticRun, write_eembc_folder
 from tinyjoule.host.rescore.synthetic_mlcommons import write_mlcommons_folder
-from tinyjoule.host.trace_file import read_trace
 
 RUN = SyntheticRun(windows=3, iterations=250)
 

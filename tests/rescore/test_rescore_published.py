@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tinyjoule.host.measurement.trace_file import read_trace
 from tinyjoule.host.rescore import load_folder, rescore_paths
 from tinyjoule.host.rescore.command import rescore_command
-from tinyjoule.host.trace_file import read_trace
 
 PUBLISHED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "published"
 EEMBC = PUBLISHED / "eembc_v1.2_st_nucleo_l4r5zi_kws"

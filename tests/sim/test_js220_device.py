@@ -15,14 +15,14 @@ from hypothesis import strategies as st
 
 from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.joulescope import Js220
+from tinyjoule.host.measurement.stream import Event, SampleBlock, SampleDrop
 from tinyjoule.host.sim.analog import BoardFrontEnd
-from tinyjoule.host.sim.js220_device import (
+from tinyjoule.host.sim.monitors.js220 import (
     SAMPLE_ID_AT_ZERO,
     SimulatedJs220Driver,
     pack_levels,
 )
 from tinyjoule.host.sim.power import PinEdge, PinRecorder, PowerRecorder
-from tinyjoule.host.trace import Event, SampleBlock, SampleDrop
 
 BASE = 2_000_000
 PATH = "u/js220/004711"

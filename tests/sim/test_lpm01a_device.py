@@ -8,8 +8,8 @@ import pytest
 from tinyjoule.errors import MeasurementError
 from tinyjoule.host.instruments.lpm01a_ascii import AsciiDecoder
 from tinyjoule.host.instruments.lpm01a_binary import WORD_VALUES, BinHexaDecoder
-from tinyjoule.host.sim.lpm01a_device import SimulatedLpm01a, bin_words, quantise_ascii
-from tinyjoule.host.trace import Event, MonitorStatus, SampleBlock, SampleDrop
+from tinyjoule.host.measurement.stream import Event, MonitorStatus, SampleBlock, SampleDrop
+from tinyjoule.host.sim.monitors.lpm01a import SimulatedLpm01a, bin_words, quantise_ascii
 
 
 class FrontEnd:

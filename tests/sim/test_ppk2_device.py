@@ -12,7 +12,7 @@ from tinyjoule.firmware_protocol.ppk2_protocol import (
     parse_metadata,
     source_voltage_command,
 )
-from tinyjoule.host.sim.ppk2_device import SIM_CALIBRATION, TRANSIENT, SimulatedPpk2
+from tinyjoule.host.sim.monitors.ppk2 import SIM_CALIBRATION, TRANSIENT, SimulatedPpk2
 
 FS = 100_000
 

@@ -16,10 +16,16 @@ from tinyjoule.errors import (
     MeasurementTimeout,
     TinyJouleError,
 )
-from tinyjoule.host.energy import StreamIntegrator, UncertaintyModel, WindowEnergy
 from tinyjoule.host.instruments.base import EnergyMonitor
-from tinyjoule.host.trace import Event, MonitorStatus, SampleBlock, SampleDrop, StreamItem
-from tinyjoule.host.trace_file import TraceWriter
+from tinyjoule.host.measurement.integration import StreamIntegrator, UncertaintyModel, WindowEnergy
+from tinyjoule.host.measurement.stream import (
+    Event,
+    MonitorStatus,
+    SampleBlock,
+    SampleDrop,
+    StreamItem,
+)
+from tinyjoule.host.measurement.trace_file import TraceWriter
 
 READ_POLL_S = 0.05
 BUFFER_WARNING_PERCENT = 80

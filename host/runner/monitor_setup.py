@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from tinyjoule.errors import ConfigurationError
-from tinyjoule.host.energy import UncertaintyModel
 from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
 from tinyjoule.host.instruments.registry import MonitorChoice, driver_class
-from tinyjoule.host.monitor_pump import MonitorPump
-from tinyjoule.host.trace_file import TraceWriter
+from tinyjoule.host.measurement.integration import UncertaintyModel
+from tinyjoule.host.measurement.pump import MonitorPump
+from tinyjoule.host.measurement.trace_file import TraceWriter
 
 BOOT_WAIT_S = 1.0
 

@@ -34,8 +34,8 @@ import serial
 
 from tinyjoule.errors import ConfigurationError, DeviceConnectionError
 from tinyjoule.firmware_protocol.io_manager_codec import parse_checkbaud
-from tinyjoule.host.dut_link import DirectChannel, DutLink, IoManagerChannel
-from tinyjoule.host.serial_lines import LinePort
+from tinyjoule.host.link.dut_link import DirectChannel, DutLink, IoManagerChannel
+from tinyjoule.host.link.line_port import LinePort
 from tinyjoule.host.sim import protocol_sim
 from tinyjoule.host.transcript import Transcript
 from tinyjoule.tinyml_workloads.workloads import Workload

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyjoule.errors import MeasurementError
-from tinyjoule.host.trace import SampleBlock
+from tinyjoule.host.measurement.stream import SampleBlock
 
 EDGE_SAMPLE_OFFSET = 1  # an event at index k: the edge lies in sample k - 1
 

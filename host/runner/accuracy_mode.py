@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from tinyjoule.errors import ConfigurationError
-from tinyjoule.host.dut_link import DutLink
-from tinyjoule.host.results import WorkloadRecord
+from tinyjoule.host.link.dut_link import DutLink
+from tinyjoule.host.results.session import WorkloadRecord
 from tinyjoule.tinyml_workloads import metrics
 from tinyjoule.tinyml_workloads.datasets import Dataset
 from tinyjoule.tinyml_workloads.workloads import Workload

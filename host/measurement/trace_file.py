@@ -32,7 +32,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from tinyjoule.host.trace import Event, SampleBlock, SampleDrop
+from tinyjoule.host.measurement.stream import Event, SampleBlock, SampleDrop
 
 CHUNK_SAMPLES = 1 << 16
 

@@ -15,11 +15,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tinyjoule.errors import TinyJouleError
-from tinyjoule.host.bench import BenchSpec, load_board_file
-from tinyjoule.host.devices import list_devices
+from tinyjoule.host.bench.spec import BenchSpec, load_board_file
 from tinyjoule.host.instruments.defaults import monitor_config
+from tinyjoule.host.instruments.discovery import list_devices
 from tinyjoule.host.instruments.registry import parse_monitor
-from tinyjoule.host.results import Session
+from tinyjoule.host.results.session import Session
 from tinyjoule.host.runner.session_run import ALL_WORKLOADS, RunRequest, run
 from tinyjoule.host.sim.board_profile import REFERENCE_BOARD, BoardProfile
 
@@ -312,8 +312,8 @@ def sim_serve_command(
     ] = None,
 ) -> None:
     """Serve a simulated board on pseudo-terminals and print their paths."""
-    from tinyjoule.host.sim.bench import SimBenchConfig, SimulatedBench
     from tinyjoule.host.sim.pty_server import PtyServer
+    from tinyjoule.host.sim.simulated_bench import SimBenchConfig, SimulatedBench
 
     try:
         bench = SimulatedBench(

@@ -40,7 +40,7 @@ def monitor_powers_target(kind: str) -> bool:
 
 def make_js220(bench: SimulatedBench, config: SimBenchConfig):
     """A simulated JS220 (a fake vendor driver) measuring the bench's board."""
-    from tinyjoule.host.sim.js220_device import SimulatedJs220Driver
+    from tinyjoule.host.sim.monitors.js220 import SimulatedJs220Driver
 
     driver = SimulatedJs220Driver(
         bench.front_end,
@@ -62,11 +62,11 @@ def make_js220(bench: SimulatedBench, config: SimBenchConfig):
 def make_simulated_monitor(kind: str, front_end: BoardFrontEnd, noise_a: float, seed: int):
     """The device side of a simulated monitor measuring ``front_end`` (with seeded noise)."""
     if kind == "lpm01a":
-        from tinyjoule.host.sim.lpm01a_device import SimulatedLpm01a
+        from tinyjoule.host.sim.monitors.lpm01a import SimulatedLpm01a
 
         return SimulatedLpm01a(front_end, noise_a=noise_a, seed=seed)
     if kind == "ppk2":
-        from tinyjoule.host.sim.ppk2_device import SimulatedPpk2
+        from tinyjoule.host.sim.monitors.ppk2 import SimulatedPpk2
 
         return SimulatedPpk2(front_end, noise_a=noise_a, seed=seed)
     raise ConfigurationError(f"there is no simulated monitor {kind!r}; use lpm01a, ppk2 or js220")

@@ -28,7 +28,7 @@ from tinyjoule.firmware_protocol.io_manager_codec import (
     encode_passthrough,
     strip_dut_prefix,
 )
-from tinyjoule.host.serial_lines import LinePort
+from tinyjoule.host.link.line_port import LinePort
 
 COMMAND_TIMEOUT_S = 5.0
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from tinyjoule.errors import MeasurementError, MeasurementTimeout
-from tinyjoule.host.dut_link import DutLink, InferReply
-from tinyjoule.host.energy import UncertaintyModel, WindowEnergy
-from tinyjoule.host.monitor_pump import MonitorPump
-from tinyjoule.host.results import WorkloadRecord
+from tinyjoule.host.link.dut_link import DutLink, InferReply
+from tinyjoule.host.measurement.integration import UncertaintyModel, WindowEnergy
+from tinyjoule.host.measurement.pump import MonitorPump
+from tinyjoule.host.measurement.trace_file import TraceWriter
+from tinyjoule.host.results.session import WorkloadRecord
 from tinyjoule.host.runner.windows import WindowPlan, median, run_windows, value_at_median
-from tinyjoule.host.trace_file import TraceWriter
 from tinyjoule.tinyml_workloads.workloads import Workload
 
 EVENT_TIMEOUT_S = 5.0

@@ -8,8 +8,8 @@ from typing import Any
 
 from tinyjoule.errors import ProtocolError
 from tinyjoule.firmware_protocol.dut_codec import lap_delta_us
-from tinyjoule.host.dut_link import DutLink, InferReply
-from tinyjoule.host.results import WorkloadRecord
+from tinyjoule.host.link.dut_link import DutLink, InferReply
+from tinyjoule.host.results.session import WorkloadRecord
 from tinyjoule.host.runner.windows import WindowPlan, median, run_windows
 from tinyjoule.tinyml_workloads.workloads import Workload
 

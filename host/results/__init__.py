@@ -1,0 +1,1 @@
+"""Session folders: what a run measured, written as it goes."""

@@ -1,0 +1,1 @@
+"""The device side of simulated energy monitors: the same bytes as the real instruments."""
