@@ -10,7 +10,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tinyjoule.host.runner.session_run import ALL_WORKLOADS, RunRequest, run
+from tinyjoule.host.runner.request import RunRequest
+from tinyjoule.host.runner.run import run
+from tinyjoule.tinyml_workloads.workloads import default_workload_ids
 
 
 def main() -> None:
@@ -18,7 +20,7 @@ def main() -> None:
         # warm the synthetic-dataset cache so the figure is the run, not data generation
         run(RunRequest(mode="performance", workloads=("ad01",), sessions_root=Path(tmp)))
         total = 0.0
-        for workload in ALL_WORKLOADS:
+        for workload in default_workload_ids():
             start = time.perf_counter()
             summary = run(
                 RunRequest(mode="performance", workloads=(workload,), sessions_root=Path(tmp))

@@ -24,6 +24,11 @@ class Workload:
     ``window_bytes`` inputs, one every ``stride_bytes``. ``official_model`` is the file name of
     the MLPerf Tiny int8 reference model (github.com/mlcommons/tiny, benchmark/training/);
     ``standin_model`` the committed random-weight model of the same architecture.
+    ``results_folder`` is the benchmark's folder name in the published results trees
+    (``.../<system>/kws/energy``); ``synthetic_accuracy_files`` how many synthetic files an
+    accuracy run on the simulated bench scores; ``firmware_init_lines`` what the reference
+    firmware prints after ``m-init-done`` at boot; ``in_default_run``: run by ``tinyjoule
+    run`` without ``-w``.
     """
 
     id: str
@@ -52,6 +57,10 @@ class Workload:
     official_files: int
     official_model: str
     standin_model: str
+    results_folder: str
+    synthetic_accuracy_files: int
+    firmware_init_lines: tuple[str, ...] = ()
+    in_default_run: bool = True
 
     @property
     def windowed(self) -> bool:
@@ -141,6 +150,8 @@ WORKLOADS: dict[str, Workload] = {
         official_files=1000,
         official_model="kws_ref_model.tflite",
         standin_model="kws01_standin.tflite",
+        results_folder="kws",
+        synthetic_accuracy_files=50,
     ),
     "vww01": Workload(
         id="vww01",
@@ -169,6 +180,8 @@ WORKLOADS: dict[str, Workload] = {
         official_files=1000,
         official_model="vww_96_int8.tflite",
         standin_model="vww01_standin.tflite",
+        results_folder="vww",
+        synthetic_accuracy_files=20,
     ),
     "ic01": Workload(
         id="ic01",
@@ -197,6 +210,8 @@ WORKLOADS: dict[str, Workload] = {
         official_files=200,
         official_model="pretrainedResnet_quant.tflite",
         standin_model="ic01_standin.tflite",
+        results_folder="ic",
+        synthetic_accuracy_files=50,
     ),
     "ad01": Workload(
         id="ad01",
@@ -225,8 +240,16 @@ WORKLOADS: dict[str, Workload] = {
         official_files=248,
         official_model="ad01_int8.tflite",
         standin_model="ad01_standin.tflite",
+        results_folder="ad",
+        synthetic_accuracy_files=20,
+        firmware_init_lines=("Initialized",),
     ),
 }
+
+
+def default_workload_ids() -> tuple[str, ...]:
+    """The workloads ``tinyjoule run`` measures when none is named."""
+    return tuple(w.id for w in WORKLOADS.values() if w.in_default_run)
 
 
 def get_workload(workload_id: str) -> Workload:

@@ -14,14 +14,16 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tinyjoule.errors import TinyJouleError
-from tinyjoule.host.bench.spec import BenchSpec, load_board_file
-from tinyjoule.host.instruments.defaults import monitor_config
+from tinyjoule.errors import ConfigurationError, TinyJouleError
+from tinyjoule.host.bench.board_file import load_board_file
+from tinyjoule.host.bench.spec import BenchSpec, simulated_bench
+from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.discovery import list_devices
-from tinyjoule.host.instruments.registry import parse_monitor
+from tinyjoule.host.instruments.registry import monitor_facts, parse_monitor
 from tinyjoule.host.results.session import Session
-from tinyjoule.host.runner.session_run import ALL_WORKLOADS, RunRequest, run
-from tinyjoule.host.sim.board_profile import REFERENCE_BOARD, BoardProfile
+from tinyjoule.host.runner.request import DEFAULT_SUPPLY_V, RunRequest
+from tinyjoule.host.runner.run import run
+from tinyjoule.tinyml_workloads.workloads import WORKLOADS, default_workload_ids
 
 app = typer.Typer(
     help="Measure what one ML inference costs a microcontroller, the MLPerf Tiny way.",
@@ -44,14 +46,28 @@ def _fail(message: str, session: Session | None = None) -> None:
 
 
 def _bench_spec(
-    dut: str | None, io: str | None, io_kind: str, board: Path | None
-) -> BenchSpec | None:
+    dut: str | None,
+    io: str | None,
+    io_kind: str,
+    board: Path | None,
+    bench_url: str | None,
+    sim_io: str,
+    sim_profile: Path | None,
+) -> BenchSpec:
+    given = [name for name, v in (("--board", board), ("--bench", bench_url)) if v is not None]
+    if dut or io:
+        given.append("--dut/--io")
+    if len(given) > 1:
+        raise typer.BadParameter(f"give one of {', '.join(given)}, not several")
     if board is not None:
-        if dut or io:
-            raise typer.BadParameter("give either --board or --dut/--io, not both")
         return load_board_file(board)
+    if bench_url is not None:
+        return BenchSpec(bench_url=bench_url)
     if dut is None and io is None:
-        return None
+        return simulated_bench(
+            io=None if sim_io == "auto" else sim_io,
+            profile=str(sim_profile) if sim_profile else None,
+        )
     return BenchSpec(dut_url=dut, io_url=io, io_kind=io_kind)
 
 
@@ -104,11 +120,16 @@ def _result_table(summary: dict[str, Any]) -> Table:
     return table
 
 
+def _monitor_config(kind: str, voltage: float | None, **overrides: Any) -> MonitorConfig:
+    return monitor_facts(kind).config(DEFAULT_SUPPLY_V if voltage is None else voltage, **overrides)
+
+
 @app.command("run")
 def run_command(
     mode: Annotated[str, typer.Option(help="energy, performance or accuracy")] = "energy",
     workload: Annotated[
-        list[str] | None, typer.Option("--workload", "-w", help="kws01, vww01, ic01, ad01 (repeat)")
+        list[str] | None,
+        typer.Option("--workload", "-w", help=f"{', '.join(WORKLOADS)} (repeat)"),
     ] = None,
     dut: Annotated[str | None, typer.Option(help="DUT serial port or pyserial URL")] = None,
     io: Annotated[str | None, typer.Option(help="IO manager serial port or URL")] = None,
@@ -120,7 +141,12 @@ def run_command(
         Path | None, typer.Option(help="MLPerf Tiny datasets folder (holds kws01/, ...)")
     ] = None,
     model: Annotated[
-        Path | None, typer.Option(help="simulated bench only: the .tflite the DUT runs")
+        Path | None,
+        typer.Option(help="the .tflite the DUT runs (the simulated DUT runs it too)"),
+    ] = None,
+    bench_url: Annotated[
+        str | None,
+        typer.Option("--bench", help="a whole bench by URL, e.g. sim://?io=h573 (see the README)"),
     ] = None,
     sim_io: Annotated[
         str,
@@ -137,7 +163,10 @@ def run_command(
         ),
     ] = None,
     voltage: Annotated[
-        float | None, typer.Option(help="supply voltage the monitor gives the DUT (V)")
+        float | None,
+        typer.Option(
+            help=f"supply voltage the monitor gives the DUT (V; default {DEFAULT_SUPPLY_V})"
+        ),
     ] = None,
     sample_rate: Annotated[
         float | None, typer.Option(help="monitor sample rate in Hz (default: the monitor's)")
@@ -173,26 +202,23 @@ def run_command(
     if mode not in MODES:
         raise typer.BadParameter(f"--mode must be one of {', '.join(MODES)}")
     try:
-        profile = BoardProfile.from_toml(sim_profile) if sim_profile else REFERENCE_BOARD
-        bench = _bench_spec(dut, io, io_kind, board)
-        monitor = monitor or (bench.monitor if bench is not None else None) or "sim:lpm01a"
+        bench = _bench_spec(dut, io, io_kind, board, bench_url, sim_io, sim_profile)
+        monitor = monitor or bench.monitor or "sim:lpm01a"
         choice = parse_monitor(monitor)
         request = RunRequest(
             mode=mode,
-            workloads=tuple(workload or ALL_WORKLOADS),
+            workloads=tuple(workload or default_workload_ids()),
             bench=bench,
-            sim_io_manager=None if sim_io == "none" else sim_io,
             monitor=choice,
-            monitor_config=monitor_config(
+            monitor_config=_monitor_config(
                 choice.kind,
-                voltage if voltage is not None else profile.supply_voltage_v,
+                voltage,
                 sample_rate_hz=sample_rate,
                 output=monitor_output,
                 stream_format=monitor_format,
                 event_channel=event_channel,
                 event_edge=event_edge,
             ),
-            sim_profile=profile,
             model_path=model,
             dataset_root=dataset,
             accuracy_files=accuracy_files,
@@ -305,15 +331,19 @@ def sim_serve_command(
     model: Annotated[Path | None, typer.Option(help="the .tflite the simulated DUT runs")] = None,
     monitor: Annotated[
         str | None,
-        typer.Option(help="a simulated serial monitor measuring the DUT: lpm01a or ppk2"),
+        typer.Option(
+            help="a simulated serial monitor measuring the DUT, e.g. lpm01a or ppk2 (any kind "
+            "with a simulator that talks over a serial port)"
+        ),
     ] = None,
     duration: Annotated[
         float | None, typer.Option(help="stop after this many seconds (default: until Ctrl-C)")
     ] = None,
 ) -> None:
     """Serve a simulated board on pseudo-terminals and print their paths."""
+    from tinyjoule.host.sim.config import SimBenchConfig
     from tinyjoule.host.sim.pty_server import PtyServer
-    from tinyjoule.host.sim.simulated_bench import SimBenchConfig, SimulatedBench
+    from tinyjoule.host.sim.simulated_bench import SimulatedBench
 
     try:
         bench = SimulatedBench(
@@ -325,6 +355,12 @@ def sim_serve_command(
                 monitor=monitor,
             )
         )
+        if monitor is not None and "monitor" not in bench.ports:
+            raise ConfigurationError(
+                f"--monitor {monitor}: the simulated {monitor} is not a serial device (its "
+                "driver talks to a vendor library), so it cannot be served on a pseudo-terminal; "
+                "use it in-process with 'tinyjoule run --monitor sim:" + monitor + "'"
+            )
     except TinyJouleError as exc:
         _fail(str(exc))
     with PtyServer(bench) as server:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tinyjoule.host.measurement.stream import StreamItem
+
+if TYPE_CHECKING:
+    from tinyjoule.host.instruments.facts import MonitorFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +40,12 @@ class MonitorInfo:
 
 
 class EnergyMonitor(ABC):
-    """An energy monitor; every blocking call has a timeout and raises a TinyJouleError."""
+    """An energy monitor; every blocking call has a timeout and raises a TinyJouleError.
 
+    ``facts`` (a class attribute) is everything tinyjoule knows about the kind
+    (``instruments.facts``); ``clock`` is the time base its waits use (its port's)."""
+
+    facts: ClassVar[MonitorFacts]
     config: MonitorConfig
 
     @abstractmethod
@@ -70,6 +77,6 @@ class EnergyMonitor(ABC):
         """Release the target to the instrument and close the port (never raises)."""
 
     @property
-    @abstractmethod
     def accuracy_relative(self) -> float:
         """The instrument's stated relative accuracy of a current/energy reading (e.g. 0.02)."""
+        return self.facts.accuracy_relative

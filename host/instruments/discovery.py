@@ -1,4 +1,7 @@
-"""Serial ports on this machine, with the boards tinyjoule knows recognised by USB id."""
+"""Serial ports on this machine, with the boards tinyjoule knows recognised by USB id.
+
+Energy monitors are recognised by the USB ids their driver classes declare (``facts``);
+the DUT boards and IO managers tinyjoule knows are listed here."""
 
 from __future__ import annotations
 
@@ -6,15 +9,13 @@ from dataclasses import dataclass
 
 from serial.tools import list_ports
 
+from tinyjoule.host.instruments.registry import loadable_monitor_classes
+
 # (vid, pid) -> what it is. Sources: ../shared/spec (runner device YAMLs, vendor docs).
-KNOWN_USB_IDS: dict[tuple[int, int], str] = {
-    (0x0483, 0x5740): "ST X-NUCLEO-LPM01A PowerShield (energy monitor)",
+BOARD_USB_IDS: dict[tuple[int, int], str] = {
     (0x0483, 0x374B): "ST-LINK/V2-1 (a NUCLEO board: DUT or STM32H573I-DK IO manager)",
     (0x0483, 0x374E): "ST-LINK/V3 (a NUCLEO or Discovery board)",
     (0x0483, 0x3754): "ST-LINK/V3 (STM32H573I-DK: the enhanced IO manager)",
-    (0x1915, 0xC00A): "Nordic Power Profiler Kit II (energy monitor)",
-    (0x16D0, 0x10BA): "Joulescope JS220 (energy monitor; USB, not a serial port)",
-    (0x16D0, 0x0E88): "Joulescope JS110 (energy monitor; USB, not a serial port)",
     (0x2341, 0x0043): "Arduino Uno (EEMBC IO manager)",
     (0x2341, 0x0042): "Arduino Mega 2560 (EEMBC IO manager)",
     (0x2341, 0x0058): "Arduino Nano Every (EEMBC IO manager)",
@@ -40,10 +41,18 @@ class SerialDevice:
         }
 
 
+def known_usb_ids() -> dict[tuple[int, int], str]:
+    """Every USB id tinyjoule recognises: the boards above and each monitor kind's own."""
+    ids = dict(BOARD_USB_IDS)
+    for cls in loadable_monitor_classes():
+        ids.update(cls.facts.usb_ids)
+    return ids
+
+
 def recognise(vid: int | None, pid: int | None) -> str | None:
     if vid is None or pid is None:
         return None
-    return KNOWN_USB_IDS.get((vid, pid))
+    return known_usb_ids().get((vid, pid))
 
 
 def list_usb_instruments() -> list[SerialDevice]:
@@ -53,7 +62,7 @@ def list_usb_instruments() -> list[SerialDevice]:
     if importlib.util.find_spec("pyjoulescope_driver") is None:
         return []
     from tinyjoule.errors import TinyJouleError
-    from tinyjoule.host.instruments.joulescope import list_joulescopes
+    from tinyjoule.host.instruments.joulescope_vendor import list_joulescopes
 
     try:
         paths = list_joulescopes()
@@ -75,6 +84,7 @@ def list_usb_instruments() -> list[SerialDevice]:
 
 def list_devices() -> list[SerialDevice]:
     devices = []
+    known = known_usb_ids()
     for info in sorted(list_ports.comports(), key=lambda p: p.device):
         devices.append(
             SerialDevice(
@@ -83,7 +93,7 @@ def list_devices() -> list[SerialDevice]:
                 vid=info.vid,
                 pid=info.pid,
                 serial_number=info.serial_number,
-                known_as=recognise(info.vid, info.pid),
+                known_as=known.get((info.vid, info.pid)) if info.vid is not None else None,
             )
         )
     return devices + list_usb_instruments()

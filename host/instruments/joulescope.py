@@ -5,23 +5,20 @@ The Joulescope sits between an external supply and the board; it does not power 
 (i·v/fs, J) with the voltage measured at every sample, and the timestamp pin on a
 general-purpose input (GPI0, rising edge, as the MLCommons runner uses it), whose edges
 become events (``joulescope_stream``). The vendor package is imported only when a Joulescope
-is opened; a ``driver_factory`` stands in for it in tests and on the simulated bench.
+is opened (``joulescope_vendor``); a ``driver_factory`` stands in for it in tests and on a
+simulated bench, whose clock the driver then keeps.
 
 ``url``: "" (the only Joulescope connected), a serial number ("001234") or a device path
 ("u/js220/001234"), optionally followed by ``?vref=external`` (JS220: GPI thresholds from the
-board's IO voltage on the VREF pin instead of the internal 3.3 V). ``sim://BENCH/monitor`` is
-the simulated JS220 of a simulated bench.
+board's IO voltage on the VREF pin instead of the internal 3.3 V).
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
-import threading
-import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from tinyjoule.errors import (
     ConfigurationError,
@@ -29,13 +26,21 @@ from tinyjoule.errors import (
     ResponseTimeout,
     TinyJouleError,
 )
-from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
+from tinyjoule.host.clock import clock_of
+from tinyjoule.host.instruments.base import MonitorConfig, MonitorInfo
+from tinyjoule.host.instruments.facts import MonitorFacts
 from tinyjoule.host.instruments.joulescope_stream import StreamAssembler
-from tinyjoule.host.measurement.stream import StreamItem
+from tinyjoule.host.instruments.joulescope_vendor import (
+    CHECK,
+    MODELS,
+    DataCallback,
+    DriverLike,
+    import_vendor_driver,
+    model_of,
+    version_text,
+)
+from tinyjoule.host.instruments.streaming import StreamingMonitor
 
-PACKAGE = "pyjoulescope_driver"
-INSTALL_HINT = "pip install tinyjoule[joulescope]"
-MODELS = ("js220", "js110")
 RATES_HZ = (1_000_000, 500_000, 200_000, 100_000, 50_000, 20_000, 10_000, 5_000, 2_000,
             1_000, 500, 200, 100, 50, 20, 10, 5, 2, 1)  # fmt: skip
 """``h/fs`` options (``js220_usb.c``); the JS110 also streams at 2 MHz."""
@@ -51,85 +56,32 @@ DESCRIPTION = (
     "(switch the supply yourself); energy = measured current x measured voltage, sample by "
     "sample; timestamps from a GPI edge"
 )
-_CHECK = (
-    "check the USB cable, close the Joulescope UI and other programs using it, and on Linux "
-    "install the Joulescope udev rules"
-)
-
-DataCallback = Callable[[str, Any], None]
 
 
-class DriverLike(Protocol):
-    """The part of ``pyjoulescope_driver.Driver`` this driver uses (timeouts in seconds)."""
-
-    def device_paths(self, timeout: float | None = None) -> list[str]: ...
-
-    def open(
-        self, device_prefix: str, mode: str | None = None, timeout: float | None = None
-    ) -> None: ...
-
-    def close(self, device_prefix: str, timeout: float | None = None) -> None: ...
-
-    def publish(self, topic: str, value: Any, timeout: float | None = None) -> None: ...
-
-    def query(self, topic: str, timeout: float | None = None) -> Any: ...
-
-    def subscribe(
-        self, topic: str, flags: Any, fn: DataCallback, timeout: float | None = None
-    ) -> None: ...
-
-    def unsubscribe(self, topic: str, fn: DataCallback, timeout: float | None = None) -> None: ...
-
-    def finalize(self, timeout: float | None = None) -> None: ...
+def _facts(kind: str, title: str, usb_id: tuple[int, int], simulator: str | None) -> MonitorFacts:
+    return MonitorFacts(
+        kind=kind,
+        title=title,
+        sample_rate_hz=1000.0,
+        output="energy",
+        stream_format="",
+        event_edge="rising",  # the MLCommons runner's JS220 convention
+        event_channel=0,
+        powers_target=False,
+        measures_voltage=True,
+        accuracy_relative=ACCURACY_RELATIVE,
+        accuracy_source="0.3 % current + voltage gain, rounded up [unverified]",
+        usb_ids={usb_id: f"{title} (energy monitor; USB, not a serial port)"},
+        port_when_omitted="",
+        simulator=simulator,
+        extra="joulescope",
+    )
 
 
-def version_text(value: Any) -> str:
-    """``c/fw/version`` (major8.minor8.patch16 in a u32) as text."""
-    if isinstance(value, int):
-        return f"{(value >> 24) & 0xFF}.{(value >> 16) & 0xFF}.{value & 0xFFFF}"
-    return str(value) if value else "unknown"
-
-
-def import_vendor_driver(device: str) -> DriverLike:
-    """A new ``pyjoulescope_driver.Driver``; ConfigurationError naming the extra if missing."""
-    try:
-        module = importlib.import_module(PACKAGE)
-    except ImportError as exc:
-        if exc.name == PACKAGE:
-            raise ConfigurationError(
-                f"{device}: the Python package {PACKAGE} is not installed ({exc}); install "
-                f"it with: {INSTALL_HINT}"
-            ) from exc
-        raise ConfigurationError(  # installed, but its compiled part or a dependency is broken
-            f"{device}: {PACKAGE} is installed but does not load ({exc}); reinstall it with: "
-            f"pip install --force-reinstall {PACKAGE}"
-        ) from exc
-    try:
-        return module.Driver()
-    except Exception as exc:  # the binding raises RuntimeError when libusb cannot start
-        raise DeviceConnectionError(
-            f"{device}: the Joulescope driver did not start ({exc}); {_CHECK}"
-        ) from exc
-
-
-def list_joulescopes(driver_factory: Callable[[], DriverLike] | None = None) -> list[str]:
-    """Device paths of the connected Joulescopes (for ``tinyjoule devices``)."""
-    driver = (driver_factory or (lambda: import_vendor_driver("Joulescope")))()
-    try:
-        return [p for p in driver.device_paths(2.0) if _model_of(p) in MODELS]
-    finally:
-        with contextlib.suppress(Exception):
-            driver.finalize()
-
-
-def _model_of(path: str) -> str:
-    parts = path.strip("/").split("/")
-    return parts[1].lower() if len(parts) == 3 else ""
-
-
-class Joulescope(EnergyMonitor):
+class Joulescope(StreamingMonitor):
     """A JS220 or JS110; ``open`` → ``configure`` → ``start`` → ``read``… → ``stop``."""
 
+    facts = _facts("joulescope", "Joulescope", (0x16D0, 0x10BA), None)
     models: tuple[str, ...] = MODELS
     label = "Joulescope"
 
@@ -141,8 +93,9 @@ class Joulescope(EnergyMonitor):
         timeout_s: float = 2.0,
         open_timeout_s: float = 10.0,
     ) -> None:
-        self.url = url
         target, _, options = url.partition("?")
+        super().__init__(f"{self.label} ({target.strip() or 'the only one connected'})")
+        self.url = url
         self._target = target.strip()
         self._vref = "3v3"
         for option in filter(None, options.split("&")):
@@ -153,11 +106,8 @@ class Joulescope(EnergyMonitor):
                     f"vref={'|'.join(VREF_OPTIONS)}"
                 )
             self._vref = value
-        self.device = f"{self.label} ({self._target or 'the only one connected'})"
         self.timeout_s = timeout_s
         self.open_timeout_s = open_timeout_s
-        self.config = MonitorConfig()
-        self.info: MonitorInfo | None = None
         self._factory = driver_factory
         self._driver: DriverLike | None = None
         self._path = ""
@@ -166,38 +116,28 @@ class Joulescope(EnergyMonitor):
         self._topics: dict[str, str] = {}  # "<path>/s/i/!data" -> "i" ...
         self._assembler: StreamAssembler | None = None
         self._queue: deque[tuple[str, Any]] = deque()
-        self._cond = threading.Condition()
-        self._streaming = False
+        self._cond = self.clock.condition()
+        self._accepting = False  # data callbacks are taken (subscribed and not stopping)
         self._on_data_fn: DataCallback = self._on_data  # one bound method, for unsubscribe
-
-    @property
-    def accuracy_relative(self) -> float:
-        return ACCURACY_RELATIVE
 
     @property
     def mean_voltage_v(self) -> float | None:
         """The board's mean measured voltage over the acquisition so far (energy output)."""
         return self._assembler.mean_voltage_v if self._assembler is not None else None
 
-    # -- EnergyMonitor ----------------------------------------------------------------------
-    def open(self) -> MonitorInfo:
-        if self.info is not None:
-            return self.info
-        driver = self._make_driver()
-        self._driver = driver
-        try:
-            paths = self._call(
-                "list the connected Joulescopes", driver.device_paths, self.timeout_s
-            )
-            self._path = self._select(list(paths))
-            self._model = _model_of(self._path)
-            self.device = f"{self._model.upper()} ({self._path})"
-            self._call("open it", driver.open, self._path, "defaults", self.open_timeout_s)
-        except BaseException:
-            self._driver = None
-            with contextlib.suppress(Exception):
-                driver.finalize()
-            raise
+    # -- StreamingMonitor ---------------------------------------------------------------
+    def _is_open(self) -> bool:
+        return self._driver is not None
+
+    def _connect(self) -> MonitorInfo:
+        driver = self._driver = (self._factory or (lambda: import_vendor_driver(self.device)))()
+        self.clock = clock_of(driver)
+        self._cond = self.clock.condition()
+        paths = self._call("list the connected Joulescopes", driver.device_paths, self.timeout_s)
+        self._path = self._select(list(paths))
+        self._model = model_of(self._path)
+        self.device = f"{self._model.upper()} ({self._path})"
+        self._call("open it", driver.open, self._path, "defaults", self.open_timeout_s)
         firmware = "unknown"
         if self._model == "js220":
             with contextlib.suppress(Exception):
@@ -205,7 +145,7 @@ class Joulescope(EnergyMonitor):
         extra: dict[str, Any] = {"description": DESCRIPTION, "model": self._model.upper()}
         if self._model == "js220":
             extra["gpio_vref"] = self._vref
-        self.info = MonitorInfo(
+        return MonitorInfo(
             kind=self._model,
             port=self._path,
             firmware_version=firmware,
@@ -213,14 +153,8 @@ class Joulescope(EnergyMonitor):
             powers_target=False,
             extra=extra,
         )
-        return self.info
 
-    def configure(self, config: MonitorConfig) -> None:
-        self._require_open("configure")
-        if self._streaming:
-            raise ConfigurationError(
-                f"{self.device}: configure() during an acquisition; call stop() first"
-            )
+    def _apply(self, config: MonitorConfig) -> None:
         if config.output not in ("energy", "current"):
             raise ConfigurationError(
                 f"{self.device}: output {config.output!r} is unknown; use 'energy' (J per "
@@ -245,7 +179,6 @@ class Joulescope(EnergyMonitor):
             )
         for subtopic, value in self.config_publishes(config):
             self._publish(subtopic, value)
-        self.config = config
 
     def config_publishes(self, config: MonitorConfig) -> list[tuple[str, Any]]:
         """The (subtopic, value) pairs ``configure`` sends, in order."""
@@ -254,16 +187,11 @@ class Joulescope(EnergyMonitor):
             out += [("s/i/range/mode", "auto"), ("c/gpio/vref", self._vref)]
         return [*out, ("h/fs", int(config.sample_rate_hz))]
 
-    def power(self, on: bool) -> None:
+    def _switch_power(self, on: bool) -> None:
         """Nothing to switch: the Joulescope does not power the board (spec 2.3)."""
-        self._require_open("power")
 
-    def start(self) -> None:
-        driver = self._require_open("start")
-        if self._streaming:
-            raise ConfigurationError(
-                f"{self.device}: start() while an acquisition is running; call stop() first"
-            )
+    def _begin_stream(self) -> None:
+        driver = self._driver_open()
         channel = 0 if self.config.event_channel is None else self.config.event_channel
         signals = {"s/i": "i", "s/v": "v"} if self.config.output == "energy" else {"s/i": "i"}
         signals[f"s/gpi/{channel}"] = "gpi"
@@ -286,26 +214,20 @@ class Joulescope(EnergyMonitor):
                 self._on_data_fn,
                 self.timeout_s,
             )
-        self._streaming = True
+        self._accepting = True
         for subtopic in signals:
             self._publish(f"{subtopic}/ctrl", 1)
 
-    def read(self, timeout_s: float) -> list[StreamItem]:
-        self._require_open("read")
-        deadline = time.monotonic() + timeout_s
+    def _read_stream(self, deadline: float) -> None:
         with self._cond:
-            while not self._queue and self._streaming:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self._cond.wait(remaining)
-        return self._process()
+            self.clock.wait(
+                self._cond, lambda: bool(self._queue), max(0.0, deadline - self.clock.now())
+            )
+        self._emit(self._process())
 
-    def stop(self) -> list[StreamItem]:
-        driver = self._require_open("stop")
-        if not self._streaming:
-            return self._process()
-        self._streaming = False
+    def _end_stream(self, failed: bool) -> None:
+        driver = self._driver_open()
+        self._accepting = False
         failure: TinyJouleError | None = None
         for subtopic in self._signals:
             try:
@@ -315,41 +237,44 @@ class Joulescope(EnergyMonitor):
         for topic in self._topics:
             with contextlib.suppress(Exception):
                 driver.unsubscribe(topic, self._on_data_fn, self.timeout_s)
-        items = self._process()
+        self._emit(self._process())
         if failure is not None:
             raise failure
-        return items
 
-    def close(self) -> None:
-        """Stop streaming and release the device and the vendor driver (never raises)."""
-        driver, self._driver = self._driver, None
-        if driver is None:
-            return
-        if self._streaming:
-            self._streaming = False
+    def _release(self) -> None:
+        """Stop streaming; the device and vendor driver are released by ``_disconnect``."""
+        driver = self._driver_open()
+        if self._accepting:
+            self._accepting = False
             for subtopic in self._signals:
                 with contextlib.suppress(Exception):
                     driver.publish(f"{self._path}/{subtopic}/ctrl", 0, self.timeout_s)
             for topic in self._topics:
                 with contextlib.suppress(Exception):
                     driver.unsubscribe(topic, self._on_data_fn, self.timeout_s)
-        with contextlib.suppress(Exception):
-            driver.close(self._path, self.timeout_s)
+
+    def _disconnect(self) -> None:
+        driver, self._driver = self._driver, None
+        self._accepting = False
+        if driver is None:
+            return
+        if self._path:
+            with contextlib.suppress(Exception):
+                driver.close(self._path, self.timeout_s)
         with contextlib.suppress(Exception):
             driver.finalize(self.timeout_s)
-        self.info = None
 
     # -- data -------------------------------------------------------------------------------
     def _on_data(self, topic: str, value: Any) -> None:
         """Called on the vendor driver's thread: queue only, never call back into it."""
         key = self._topics.get(topic)
-        if key is None or not self._streaming or not isinstance(value, dict):
+        if key is None or not self._accepting or not isinstance(value, dict):
             return
         with self._cond:
             self._queue.append((key, value))
             self._cond.notify_all()
 
-    def _process(self) -> list[StreamItem]:
+    def _process(self) -> list:
         with self._cond:
             messages = list(self._queue)
             self._queue.clear()
@@ -360,30 +285,21 @@ class Joulescope(EnergyMonitor):
         return self._assembler.take()
 
     # -- the vendor driver ------------------------------------------------------------------
-    def _make_driver(self) -> DriverLike:
-        if self._factory is not None:
-            return self._factory()
-        if self._target.startswith("sim://"):
-            from tinyjoule.host.sim.monitors.js220 import simulated_driver_for
-
-            return simulated_driver_for(self._target)
-        return import_vendor_driver(self.device)
-
     def _select(self, paths: list[str]) -> str:
-        found = [p for p in paths if _model_of(p) in self.models]
+        found = [p for p in paths if model_of(p) in self.models]
         listed = ", ".join(paths) or "none"
         target = self._target
-        if target.startswith("sim://") or not target:
+        if not target:
             if len(found) == 1:
                 return found[0]
             if not found:
                 raise DeviceConnectionError(
                     f"{self.device}: no {self.label} is connected (found: {listed}); plug it "
-                    f"in and {_CHECK}"
+                    f"in and {CHECK}"
                 )
             raise ConfigurationError(
                 f"{self.device}: {len(found)} Joulescopes are connected ({', '.join(found)}); "
-                f"choose one by serial number, e.g. --monitor {_model_of(found[0])}:"
+                f"choose one by serial number, e.g. --monitor {model_of(found[0])}:"
                 f"{found[0].rsplit('/', 1)[-1]}"
             )
         if "/" in target:
@@ -393,12 +309,12 @@ class Joulescope(EnergyMonitor):
         if len(matches) != 1:
             raise DeviceConnectionError(
                 f"{self.device}: no {self.label} {target!r} is connected (found: {listed}); "
-                f"give the serial number printed on its label; {_CHECK}"
+                f"give the serial number printed on its label; {CHECK}"
             )
         return matches[0]
 
     def _publish(self, subtopic: str, value: Any) -> None:
-        driver = self._require_open("publish")
+        driver = self._driver_open()
         topic = f"{self._path}/{subtopic}"
         self._call(f"set {subtopic} to {value!r}", driver.publish, topic, value, self.timeout_s)
 
@@ -409,18 +325,16 @@ class Joulescope(EnergyMonitor):
             raise
         except TimeoutError as exc:
             raise ResponseTimeout(
-                f"{self.device}: no answer when trying to {what} ({exc}); {_CHECK}"
+                f"{self.device}: no answer when trying to {what} ({exc}); {CHECK}"
             ) from exc
         except Exception as exc:  # the binding raises RuntimeError with the jsdrv error code
             raise DeviceConnectionError(
-                f"{self.device}: could not {what} ({exc}); {_CHECK}"
+                f"{self.device}: could not {what} ({exc}); {CHECK}"
             ) from exc
 
-    def _require_open(self, what: str) -> DriverLike:
-        if self._driver is None or self.info is None:
-            raise DeviceConnectionError(
-                f"{self.device}: {what}() on a closed monitor; open() it first"
-            )
+    def _driver_open(self) -> DriverLike:
+        self._require_open("use")
+        assert self._driver is not None
         return self._driver
 
 
@@ -432,6 +346,12 @@ def _same_serial(a: str, b: str) -> bool:
 class Js220(Joulescope):
     """A JS220 only (``--monitor js220[:SERIAL]``)."""
 
+    facts = _facts(
+        "js220",
+        "Joulescope JS220",
+        (0x16D0, 0x10BA),
+        "tinyjoule.host.sim.monitors.js220:SimulatedJs220Driver",
+    )
     models = ("js220",)
     label = "JS220"
 
@@ -439,5 +359,6 @@ class Js220(Joulescope):
 class Js110(Joulescope):
     """A JS110 only (``--monitor js110[:SERIAL]``)."""
 
+    facts = _facts("js110", "Joulescope JS110", (0x16D0, 0x0E88), None)
     models = ("js110",)
     label = "JS110"

@@ -1,19 +1,15 @@
 """Driver for the ST X-NUCLEO-LPM01A (PowerShield) energy monitor over a pyserial port.
 
-Opens the port by URL (real ports, ``socket://``, ``sim://``), flushes and stops whatever
-the board was streaming, takes host control and configures it the MLCommons way (spec 1.4,
-6.1): endless dynamic acquisition, software trigger, D7 edges logged as events. The stream
-is decoded by ``lpm01a_ascii`` / ``lpm01a_binary``; their text lines feed the reply matcher,
-so acknowledgements are found even among stream data. Every wait has a timeout, checked
-after every chunk too, so a board that keeps streaming cannot hold a wait (``serial_port``).
+Opens the port by URL (real ports, ``socket://``, a simulated bench's ``sim://``), flushes
+and stops whatever the board was streaming, takes host control and configures it the
+MLCommons way (spec 1.4, 6.1): endless dynamic acquisition, software trigger, D7 edges
+logged as events. Commands and replies go through ``lpm01a_console``; the stream is decoded
+by ``lpm01a_ascii`` / ``lpm01a_binary``.
 """
 
 from __future__ import annotations
 
 import re
-import time
-from collections import deque
-from collections.abc import Iterator
 
 from serial import SerialException
 
@@ -24,30 +20,23 @@ from tinyjoule.errors import (
     ResponseTimeout,
 )
 from tinyjoule.firmware_protocol import lpm01a_commands as commands
-from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
+from tinyjoule.host.instruments.base import MonitorConfig, MonitorInfo
+from tinyjoule.host.instruments.facts import MonitorFacts
 from tinyjoule.host.instruments.lpm01a_ascii import AsciiDecoder
 from tinyjoule.host.instruments.lpm01a_binary import BinHexaDecoder
-from tinyjoule.host.instruments.serial_link import (
-    MAX_REPLY_BYTES,
-    PortOpener,
-    SerialLink,
-    open_serial_url,
-    require_open,
+from tinyjoule.host.instruments.lpm01a_console import (
+    CHECK,
+    END_OF_ACQUISITION,
+    PowerShieldConsole,
 )
-from tinyjoule.host.measurement.stream import StreamItem
+from tinyjoule.host.instruments.serial_link import SerialLink
+from tinyjoule.host.instruments.streaming import StreamingMonitor
+from tinyjoule.host.ports import PortOpener, open_serial_url
 from tinyjoule.host.transcript import Transcript
 
-DRAIN_LIMIT_S = 2.0
-ACCURACY_RELATIVE = 0.02
-"""Dynamic mode, ~2 % (UM2243, spec 1.7)."""
-KEPT_SENDING_BYTES = 1024
-"""Bytes without the awaited reply after which a timeout blames a stream, not silence."""
 EVENTS_MIN_FIRMWARE = (1, 0, 6)
 LCD_TEXT = "tinyjoule"
-_CHECK = "check the USB cable and power, and close other programs using the port"
-_LOST = f"the monitor was unplugged or powered down: {_CHECK}"
-_END = "the end of acquisition"
-_STREAM_LINE = re.compile(r"\d{4}[+-]\d{2}|TimeStamp|event ")
+_LOST = f"the monitor was unplugged or powered down: {CHECK}"
 
 
 def firmware_tuple(version: str) -> tuple[int, ...] | None:
@@ -55,8 +44,23 @@ def firmware_tuple(version: str) -> tuple[int, ...] | None:
     return tuple(int(g) for g in match.groups()) if match else None
 
 
-class Lpm01a(EnergyMonitor):
+class Lpm01a(StreamingMonitor):
     """One LPM01A; ``open`` → ``configure`` → ``power(True)`` → ``start`` → ``read``… → ``stop``."""
+
+    facts = MonitorFacts(
+        kind="lpm01a",
+        title="ST X-NUCLEO-LPM01A (PowerShield)",
+        sample_rate_hz=1000.0,  # as the MLCommons runner sets it
+        output="energy",
+        stream_format="ascii_dec",
+        event_edge="falling",
+        powers_target=True,
+        accuracy_relative=0.02,
+        accuracy_source="UM2243, dynamic mode: about 2 % (spec 1.7)",
+        usb_ids={(0x0483, 0x5740): "ST X-NUCLEO-LPM01A PowerShield (energy monitor)"},
+        stream_formats=commands.STREAM_FORMATS,
+        simulator="tinyjoule.host.sim.monitors.lpm01a:SimulatedLpm01a",
+    )
 
     def __init__(
         self,
@@ -69,60 +73,52 @@ class Lpm01a(EnergyMonitor):
         open_port: PortOpener = open_serial_url,
         transcript: Transcript | None = None,
     ) -> None:
+        super().__init__(f"LPM01A ({url})")
         self.url = url
         self.baud = baud
-        self.device = f"LPM01A ({url})"
         self.reply_timeout_s = reply_timeout_s
         self.stop_timeout_s = stop_timeout_s
         self.quiet_s = quiet_s
-        self.config = MonitorConfig()
-        self.info: MonitorInfo | None = None
         self._open_port = open_port
         self._transcript = transcript
-        self._link: SerialLink | None = None
-        self.discarded_reply_bytes = 0
-        """Bytes dropped from over-long text lines (not replies: a stream or garbage)."""
-        self._lines: deque[str] = deque(maxlen=256)
-        self._idle_tail = b""
-        self._decoder: AsciiDecoder | BinHexaDecoder | None = None
-        self._pending: list[StreamItem] = []
-        self._streaming = False  # started and not yet seen to end
-        self._failure: MeasurementError | None = None
-
-    @property
-    def accuracy_relative(self) -> float:
-        return ACCURACY_RELATIVE
+        self._console: PowerShieldConsole | None = None
+        self._discarded_before = 0  # reply bytes dropped by consoles already closed
 
     @property
     def garbage_bytes(self) -> int:
         """Bytes of the current stream that were neither data nor text."""
-        return self._decoder.garbage_bytes if self._decoder is not None else 0
+        decoder = self._console.decoder if self._console is not None else None
+        return decoder.garbage_bytes if decoder is not None else 0
 
-    # -- EnergyMonitor ----------------------------------------------------------------------
-    def open(self) -> MonitorInfo:
-        if self._link is not None and self.info is not None:
-            return self.info
+    @property
+    def discarded_reply_bytes(self) -> int:
+        """Bytes dropped from over-long text lines (not replies: a stream or garbage)."""
+        live = self._console.discarded_reply_bytes if self._console is not None else 0
+        return self._discarded_before + live
+
+    # -- StreamingMonitor ---------------------------------------------------------------
+    def _is_open(self) -> bool:
+        return self._console is not None
+
+    def _connect(self) -> MonitorInfo:
         try:
             port = self._open_port(self.url, self.baud)
         except (SerialException, OSError, ValueError) as exc:
             raise DeviceConnectionError(
-                f"{self.device}: cannot open the port ({exc}); check the port name, {_CHECK}"
+                f"{self.device}: cannot open the port ({exc}); check the port name, {CHECK}"
             ) from exc
-        self._link = SerialLink(port, self.device, lost=_LOST, transcript=self._transcript)
-        self.discarded_reply_bytes = 0
-        try:
-            self._link.reset_input()
-            self._write("stop")  # the classic failure: a stream left running by an earlier run
-            stale = self._drain()
-            self._command("htc")
-            board_id = self._query("powershield").replace("PowerShield present", "").strip()
-            version = self._query("version")
-            status = self._query("status")
-        except BaseException:
-            self._close_port()
-            raise
-        self.info = MonitorInfo(
-            kind="lpm01a",
+        link = SerialLink(port, self.device, lost=_LOST, transcript=self._transcript)
+        self.clock = link.clock
+        console = self._console = PowerShieldConsole(link, self.reply_timeout_s, self.quiet_s)
+        link.reset_input()
+        console.write("stop")  # the classic failure: a stream left running by an earlier run
+        stale = console.drain()
+        console.command("htc")
+        board_id = console.query("powershield").replace("PowerShield present", "").strip()
+        version = console.query("version")
+        status = console.query("status")
+        return MonitorInfo(
+            kind=self.facts.kind,
             port=self.url,
             firmware_version=version or "unknown",
             serial_number=board_id or None,
@@ -130,17 +126,11 @@ class Lpm01a(EnergyMonitor):
             extra={
                 "status": status,
                 "stale_bytes_flushed": stale,
-                "reply_bytes_discarded": self.discarded_reply_bytes,
+                "reply_bytes_discarded": console.discarded_reply_bytes,
             },
         )
-        return self.info
 
-    def configure(self, config: MonitorConfig) -> None:
-        self._require_open("configure")
-        if self._streaming:
-            raise ConfigurationError(
-                f"{self.device}: configure() during an acquisition; call stop() first"
-            )
+    def _apply(self, config: MonitorConfig) -> None:
         volt = commands.format_volt(config.voltage_v, self.device)
         commands.check_rate(config.stream_format, config.output, config.sample_rate_hz, self.device)
         freq = commands.format_freq(config.sample_rate_hz, self.device)
@@ -164,172 +154,94 @@ class Lpm01a(EnergyMonitor):
             f"freq {freq}",
             f"volt {volt}",
         ):
-            self._command(command)
-        self.config = config
+            self._console_open().command(command)
 
-    def power(self, on: bool) -> None:
-        self._require_open("power")
-        self._command("pwr on nostatus" if on else "pwr off")
+    def _switch_power(self, on: bool) -> None:
+        self._console_open().command("pwr on nostatus" if on else "pwr off")
 
-    def start(self) -> None:
-        self._require_open("start")
-        if self._streaming:
-            raise MeasurementError(
-                f"{self.device}: start() while an acquisition is running; call stop() first"
-            )
+    def _begin_stream(self) -> None:
+        console = self._console_open()
         decoder_class = AsciiDecoder if self.config.stream_format == "ascii_dec" else BinHexaDecoder
-        unit = "A" if self.config.output == "current" else "J"
-        self._pending = []
-        self._failure = None
-        self._decoder = decoder_class(
+        console.decoder = decoder_class(
             self.config.sample_rate_hz,
-            unit,
+            "A" if self.config.output == "current" else "J",
             device=self.device,
-            on_text=self._lines.append,
+            on_text=console.lines.append,
             await_start_ack=True,
         )
+        console.take_items()
         try:
-            self._command("start")
+            console.command("start")
         except BaseException:
-            self._decoder = None
+            console.decoder = None
             raise
-        self._streaming = True
 
-    def read(self, timeout_s: float) -> list[StreamItem]:
-        self._require_open("read")
-        if self._failure is not None:
-            raise self._failure
-        reads = self._link_chunks(time.monotonic() + timeout_s)
-        while not self._pending and self._streaming and self._decoder is not None:
+    def _read_stream(self, deadline: float) -> None:
+        console = self._console_open()
+        self._emit(console.take_items())
+        reads = console.chunks(deadline)
+        while not self._pending and console.decoder is not None:
             data = next(reads, None)
             if data is None:
                 break
-            self._ingest(data)
-        items, self._pending = self._pending, []
-        return items
+            self._ingest(console, data)
 
-    def stop(self) -> list[StreamItem]:
-        self._require_open("stop")
-        if not self._streaming:
-            items, self._pending = self._pending, []
-            return items
-        self._write("stop")
-        if self._decoder is None:  # the stream failed: its end cannot be recognised, drain it
-            self._streaming = False
-            self._failure = None
-            self._drain()
-            return []
-        received = self._require_open("stop").bytes_read
-        reads = self._link_chunks(time.monotonic() + self.stop_timeout_s)
-        while not self._decoder.ended:
+    def _end_stream(self, failed: bool) -> None:
+        console = self._console_open()
+        console.write("stop")
+        decoder = console.decoder
+        if failed or decoder is None:  # the stream failed: its end cannot be recognised
+            console.decoder = None
+            console.take_items()
+            console.drain()
+            return
+        self._emit(console.take_items())
+        received = console.link.bytes_read
+        reads = console.chunks(self.clock.now() + self.stop_timeout_s)
+        while not decoder.ended:
             data = next(reads, None)
             if data is None:
-                self._streaming = False
-                self._decoder = None
+                console.decoder = None
                 raise ResponseTimeout(
                     f"{self.device}: no end of acquisition ('Acquisition completed' or the "
                     f"0xF4 end frame) within {self.stop_timeout_s} s after 'stop'"
-                    f"{self._still_sending(received, _END)}"
+                    f"{console.still_sending(received, END_OF_ACQUISITION)}"
                 )
-            self._ingest(data)
-        self._streaming = False
-        items, self._pending = self._pending, []
-        return items
+            self._ingest(console, data)
+        console.decoder = None
 
-    def close(self) -> None:
+    def _release(self) -> None:
         """Stop, power the target off and release host control (``hrc``). The target is
         switched off explicitly because ``pwrend on`` (the default) would leave it powered."""
-        if self._link is None:
-            return
+        console = self._console_open()
+        if self.streaming or console.decoder is not None:
+            console.decoder = None
+            console.write("stop")
+            console.drain()
+        console.command("pwr off", timeout_s=min(self.reply_timeout_s, 1.0))
+        console.command("hrc", timeout_s=min(self.reply_timeout_s, 1.0))
+
+    def _disconnect(self) -> None:
+        console, self._console = self._console, None
+        if console is not None:
+            self._discarded_before += console.discarded_reply_bytes
+            console.decoder = None
+            console.link.close()
+
+    # -- helpers --------------------------------------------------------------------------
+    def _console_open(self) -> PowerShieldConsole:
+        self._require_open("use")
+        assert self._console is not None
+        return self._console
+
+    def _ingest(self, console: PowerShieldConsole, data: bytes) -> None:
         try:
-            if self._streaming:
-                self._streaming = False
-                self._decoder = None
-                self._write("stop")
-                self._drain()
-            self._command("pwr off", timeout_s=min(self.reply_timeout_s, 1.0))
-            self._command("hrc", timeout_s=min(self.reply_timeout_s, 1.0))
-        except Exception:  # close() never raises: the port is released whatever happened
-            pass
+            console.ingest(data)
+        except MeasurementError as exc:
+            console.decoder = None
+            raise self._stream_failed(exc) from None
         finally:
-            self._close_port()
-
-    # -- commands -----------------------------------------------------------------------------
-    def _command(self, command: str, timeout_s: float | None = None) -> str:
-        """Send ``command``; the value after its ``ack`` echo, or ProtocolError/ResponseTimeout."""
-        self._lines.clear()
-        self._write(command)
-        word = command.partition(" ")[0]
-        wait_s = self.reply_timeout_s if timeout_s is None else timeout_s
-        deadline = time.monotonic() + wait_s
-        received = self._require_open("read").bytes_read
-        reads = self._link_chunks(deadline)
-        while True:
-            while self._lines:
-                reply = commands.parse_reply(self._lines.popleft())
-                if reply is None or reply.command != word:
-                    continue
-                if reply.kind == "ack":
-                    return reply.value(command)
-                raise commands.refusal(self.device, command, reply, self._error_detail(deadline))
-            data = next(reads, None)
-            if data is None:
-                raise ResponseTimeout(
-                    f"{self.device}: no reply to {command!r} within {wait_s} s"
-                    f"{self._still_sending(received)}"
-                )
-            self._ingest(data)
-
-    def _still_sending(self, received: int, awaited: str = "the reply") -> str:
-        """The end of a timeout message: the usual checks after silence or a few stray
-        bytes, or what a board that kept sending (``bytes_read`` was ``received`` when the
-        wait began) needs."""
-        link = self._link
-        more = 0 if link is None else link.bytes_read - received
-        if not more:
-            return f"; {_CHECK}"
-        if more < KEPT_SENDING_BYTES:
-            return f"; it sent {more} bytes without {awaited}: {_CHECK}"
-        if awaited == _END:  # the stream was being decoded: it is the stream
-            cause = "it is still streaming and ignored 'stop'"
-        else:
-            cause = (
-                "it is probably still streaming and ignoring 'stop', or the baud rate is "
-                f"wrong (the LPM01A uses {commands.DEFAULT_BAUD})"
-            )
-        return (
-            f" although it kept sending ({more} bytes without {awaited}): {cause}; "
-            "unplug and replug the LPM01A, then open it again"
-        )
-
-    def _query(self, command: str) -> str:
-        """A query's value: on its ack line, or else on the next text line [unverified which]."""
-        value = self._command(command)
-        if value:
-            return value
-        reads = self._link_chunks(time.monotonic() + min(self.reply_timeout_s, 0.5))
-        while True:
-            while self._lines:
-                line = self._lines.popleft()
-                if commands.parse_reply(line) is None and not _STREAM_LINE.match(line):
-                    return line
-            data = next(reads, None)
-            if data is None:
-                return ""
-            self._ingest(data)
-
-    def _error_detail(self, deadline: float) -> str | None:
-        """The ``Error detail:`` line that follows an ``error`` reply, if it comes in time."""
-        reads = self._link_chunks(min(deadline, time.monotonic() + 0.5))
-        while True:
-            while self._lines:
-                reply = commands.parse_reply(self._lines.popleft())
-                if reply is not None and reply.kind == "detail":
-                    return reply.text
-            data = next(reads, None)
-            if data is None:
-                return None
-            self._ingest(data)
+            self._emit(console.take_items())
 
     def _check_firmware(self) -> None:
         version = firmware_tuple(self.info.firmware_version) if self.info else None
@@ -339,60 +251,3 @@ class Lpm01a(EnergyMonitor):
                 "which 'eventsrc d7' (timestamp events) and 'pwr off' need; update the LPM01A "
                 "firmware (STM32-LPM01-XN) with STM32CubeProgrammer"
             )
-
-    # -- bytes ------------------------------------------------------------------------------
-    def _require_open(self, what: str) -> SerialLink:
-        return require_open(self._link, self.device, what)
-
-    def _write(self, command: str) -> None:
-        self._require_open("write").write(commands.encode(command), repr(command))
-
-    def _link_chunks(self, deadline: float) -> Iterator[bytes]:
-        """Chunks until ``deadline``, which is checked after every chunk too."""
-        return self._require_open("read").chunks(deadline)
-
-    def _ingest(self, data: bytes) -> None:
-        """Route bytes: to the stream decoder while there is one, else split into text lines."""
-        if self._decoder is None:
-            self._idle_lines(data)
-            return
-        try:
-            self._pending.extend(self._decoder.feed(data))
-        except MeasurementError as exc:
-            self._decoder = None
-            self._failure = exc
-            raise
-
-    def _idle_lines(self, data: bytes) -> None:
-        """Text segments for the reply matcher; stream lines (a board still streaming) are
-        dropped here, so they cannot push a reply out of ``_lines``. Lines and the partial
-        last line keep at most ``MAX_REPLY_BYTES`` (the newest)."""
-        buf = self._idle_tail + data
-        *lines, tail = buf.split(b"\n")
-        self._idle_tail = self._capped(tail)
-        for line in lines:
-            segments = commands.text_segments(self._capped(line))
-            self._lines.extend(s for s in segments if not _STREAM_LINE.match(s))
-
-    def _capped(self, text: bytes) -> bytes:
-        excess = len(text) - MAX_REPLY_BYTES
-        if excess <= 0:
-            return text
-        self.discarded_reply_bytes += excess
-        return text[excess:]
-
-    def _drain(self) -> int:
-        """Read and drop everything until the port is quiet for ``quiet_s`` (or ``DRAIN_LIMIT_S``
-        passed: a board that keeps streaming is handled by the reply matcher)."""
-        dropped = self._require_open("read").drain(DRAIN_LIMIT_S, self.quiet_s)
-        self._lines.clear()
-        self._idle_tail = b""
-        return dropped
-
-    def _close_port(self) -> None:
-        link, self._link = self._link, None
-        self._decoder = None
-        self._streaming = False
-        self.info = None
-        if link is not None:
-            link.close()

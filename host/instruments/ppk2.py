@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import time
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from serial import SerialException
 
@@ -36,24 +34,15 @@ from tinyjoule.errors import (
     ResponseTimeout,
 )
 from tinyjoule.firmware_protocol import ppk2_protocol as protocol
-from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
+from tinyjoule.host.instruments.base import MonitorConfig, MonitorInfo
+from tinyjoule.host.instruments.facts import MonitorFacts
 from tinyjoule.host.instruments.ppk2_decoder import Ppk2Decoder
-from tinyjoule.host.instruments.serial_link import POLL_S as POLL_S
-from tinyjoule.host.instruments.serial_link import (
-    READ_CHUNK,
-    PortOpener,
-    ReplyBuffer,
-    SerialLink,
-    open_serial_url,
-    require_open,
-)
-from tinyjoule.host.measurement.stream import StreamItem
+from tinyjoule.host.instruments.ppk2_ports import USB_PID, USB_VID, find_data_port
+from tinyjoule.host.instruments.serial_link import READ_CHUNK, ReplyBuffer, SerialLink
+from tinyjoule.host.instruments.streaming import StreamingMonitor
+from tinyjoule.host.ports import PortOpener, open_serial_url
 from tinyjoule.host.transcript import Transcript
 
-USB_VID = 0x1915
-USB_PID = 0xC00A
-WINDOWS_DESCRIPTION = "nRF Connect USB CDC ACM"
-PRODUCT = "PPK2"
 DEFAULT_BAUD = 115200
 """Nominal on USB CDC (the Nordic app uses 115200, IRNAS 9600)."""
 STREAM_READ = READ_CHUNK
@@ -68,72 +57,26 @@ _CHECK = "check the USB cable, and close other programs using the port (nRF Conn
 _LOST = f"the PPK2 was unplugged or switched off: {_CHECK}"
 
 
-def default_config(voltage_v: float, mode: str = "source") -> MonitorConfig:
-    """The configuration a PPK2 run uses unless told otherwise."""
-    return MonitorConfig(
-        voltage_v=voltage_v,
-        sample_rate_hz=protocol.SAMPLE_RATE_HZ,
+class Ppk2(StreamingMonitor):
+    """One PPK2; ``open`` → ``configure`` → ``power(True)`` → ``start`` → ``read``… → ``stop``."""
+
+    facts = MonitorFacts(
+        kind="ppk2",
+        title="Nordic Power Profiler Kit II",
+        sample_rate_hz=protocol.SAMPLE_RATE_HZ,  # its only rate; the nRF app averages on the host
         output="current",
-        stream_format=mode,
+        stream_format="source",  # it powers the DUT; "ampere": an external supply does
         event_edge="falling",
         event_channel=0,
+        powers_target=True,
+        accuracy_relative=ACCURACY_RELATIVE,
+        accuracy_source="no published figure; tinyjoule assumes 5 % [unverified]",
+        usb_ids={(USB_VID, USB_PID): "Nordic Power Profiler Kit II (energy monitor)"},
+        port_when_omitted="auto",
+        stream_formats=tuple(protocol.MODES),
+        outputs=("current",),
+        simulator="tinyjoule.host.sim.monitors.ppk2:SimulatedPpk2",
     )
-
-
-# -- finding the data port --------------------------------------------------------------------
-def is_ppk2_port(port: Any) -> bool:
-    """True for a ``serial.tools.list_ports`` entry that belongs to a PPK2."""
-    if getattr(port, "vid", None) == USB_VID and getattr(port, "pid", None) == USB_PID:
-        return True
-    description = getattr(port, "description", None) or ""
-    return getattr(port, "product", None) == PRODUCT or description.startswith(WINDOWS_DESCRIPTION)
-
-
-def pick_data_port(candidates: Iterable[Any]) -> str:
-    """The data port of the one PPK2 among ``candidates`` (``list_ports`` entries).
-
-    Since the firmware of nRF Connect Power Profiler 4.2.0 a PPK2 has two CDC ports, data
-    and a debug shell; the data port's USB location ends in "1" (IRNAS PR #47). Errors:
-    no PPK2, several PPK2s, or two ports that the rule cannot tell apart (macOS gives both
-    the same location).
-    """
-    ports = sorted((p for p in candidates if is_ppk2_port(p)), key=lambda p: p.device)
-    if not ports:
-        raise DeviceConnectionError(
-            f"PPK2: no PPK2 found (USB {USB_VID:04x}:{USB_PID:04x}); plug it in with the USB "
-            "DATA/POWER connector, switch it on, and check 'tinyjoule devices' (on Linux the "
-            "user also needs access to /dev/ttyACM*: the dialout group or a udev rule)"
-        )
-    serials = sorted({p.serial_number or "?" for p in ports})
-    if len(serials) > 1:
-        listing = ", ".join(f"{p.device} (serial {p.serial_number})" for p in ports)
-        raise DeviceConnectionError(
-            f"PPK2: {len(serials)} PPK2s are connected ({listing}); say which with "
-            "--monitor ppk2:PORT"
-        )
-    if len(ports) == 1:
-        return ports[0].device
-    data = [p for p in ports if (p.location or "").endswith("1")]
-    if len(data) == 1:
-        return data[0].device
-    listing = ", ".join(f"{p.device} (location {p.location!r})" for p in ports)
-    raise DeviceConnectionError(
-        f"PPK2: cannot tell its data port from its debug-shell port ({listing}); the data "
-        "port's USB location ends in 1, which these do not settle. Give it with --monitor "
-        "ppk2:PORT (on macOS usually the first of the two)"
-    )
-
-
-def find_data_port() -> str:
-    """The data port of the one PPK2 plugged into this machine."""
-    from serial.tools import list_ports
-
-    return pick_data_port(list_ports.comports())
-
-
-# -- the driver ---------------------------------------------------------------------------
-class Ppk2(EnergyMonitor):
-    """One PPK2; ``open`` → ``configure`` → ``power(True)`` → ``start`` → ``read``… → ``stop``."""
 
     def __init__(
         self,
@@ -148,17 +91,15 @@ class Ppk2(EnergyMonitor):
         calibration_overrides: Mapping[str, float] | None = None,
         spike_filter: bool = True,
     ) -> None:
+        super().__init__(f"PPK2 ({url})")
         self.url = url
         self.baud = baud
-        self.device = f"PPK2 ({url})"
         self.reply_timeout_s = reply_timeout_s
         self.stop_timeout_s = stop_timeout_s
         self.quiet_s = quiet_s
         self.calibration_overrides = dict(calibration_overrides or {})
         self.spike_filter = spike_filter
-        self.config = default_config(1.8)
         self.configured = False
-        self.info: MonitorInfo | None = None
         self.calibration: protocol.Calibration | None = None
         self.decoder: Ppk2Decoder | None = None
         self._open_port = open_port
@@ -166,18 +107,12 @@ class Ppk2(EnergyMonitor):
         self._link: SerialLink | None = None
         self.discarded_reply_bytes = 0
         """Bytes dropped from an over-long metadata reply (a stream or garbage before it)."""
-        self._pending: list[StreamItem] = []
-        self._streaming = False
-        self._failure: MeasurementError | None = None
 
-    @property
-    def accuracy_relative(self) -> float:
-        return ACCURACY_RELATIVE
+    # -- StreamingMonitor ---------------------------------------------------------------
+    def _is_open(self) -> bool:
+        return self._link is not None
 
-    # -- EnergyMonitor ----------------------------------------------------------------------
-    def open(self) -> MonitorInfo:
-        if self._link is not None and self.info is not None:
-            return self.info
+    def _connect(self) -> MonitorInfo:
         if self.url == "auto":
             self.url = find_data_port()
             self.device = f"PPK2 ({self.url})"
@@ -190,20 +125,17 @@ class Ppk2(EnergyMonitor):
                 f"location ends in 1, or --monitor ppk2:auto), {_CHECK}"
             ) from exc
         self._link = SerialLink(port, self.device, lost=_LOST, transcript=self._transcript)
+        self.clock = self._link.clock
         self.discarded_reply_bytes = 0
-        try:
-            self._link.reset_input()
-            self._write(protocol.STOP, "stop")  # a stream left running by an earlier run
-            stale = self._drain()
-            meta = self._metadata()
-            self.calibration = protocol.calibration_from_metadata(
-                meta, self.device, self.calibration_overrides
-            )
-        except BaseException:
-            self._close_port()
-            raise
-        self.info = MonitorInfo(
-            kind="ppk2",
+        self._link.reset_input()
+        self._write(protocol.STOP, "stop")  # a stream left running by an earlier run
+        stale = self._drain()
+        meta = self._metadata()
+        self.calibration = protocol.calibration_from_metadata(
+            meta, self.device, self.calibration_overrides
+        )
+        return MonitorInfo(
+            kind=self.facts.kind,
             port=self.url,
             firmware_version="unknown",  # the PPK2 does not report it
             serial_number=self._serial_number(),
@@ -215,27 +147,19 @@ class Ppk2(EnergyMonitor):
                 "reply_bytes_discarded": self.discarded_reply_bytes,
             },
         )
-        return self.info
 
-    def configure(self, config: MonitorConfig) -> None:
-        self._require_open("configure")
-        if self._streaming:
-            raise ConfigurationError(
-                f"{self.device}: configure() during an acquisition; call stop() first"
-            )
+    def _apply(self, config: MonitorConfig) -> None:
         millivolts = self._check(config)
         self._write(protocol.dut_power_command(False), "DUT power off")
         self._write(protocol.mode_command(config.stream_format), f"{config.stream_format} mode")
         self._write(protocol.source_voltage_command(millivolts), f"voltage {millivolts} mV")
-        self.config = config
         self.configured = True
         if self.info is not None:
             self.info = dataclasses.replace(
                 self.info, powers_target=config.stream_format == "source"
             )
 
-    def power(self, on: bool) -> None:
-        self._require_open("power")
+    def _switch_power(self, on: bool) -> None:
         if on and not self.configured:
             raise ConfigurationError(
                 f"{self.device}: power(True) before configure(); configure first so the "
@@ -243,12 +167,7 @@ class Ppk2(EnergyMonitor):
             )
         self._write(protocol.dut_power_command(on), f"DUT power {'on' if on else 'off'}")
 
-    def start(self) -> None:
-        self._require_open("start")
-        if self._streaming:
-            raise MeasurementError(
-                f"{self.device}: start() while an acquisition is running; call stop() first"
-            )
+    def _begin_stream(self) -> None:
         if not self.configured or self.calibration is None:
             raise ConfigurationError(f"{self.device}: start() before configure(); configure first")
         config = self.config
@@ -260,64 +179,48 @@ class Ppk2(EnergyMonitor):
             spike_filter=self.spike_filter,
             device=self.device,
         )
-        self._pending = []
-        self._failure = None
         self._drain(limit_s=self.quiet_s)
         self._write(protocol.START, "start")
-        self._streaming = True
 
-    def read(self, timeout_s: float) -> list[StreamItem]:
-        link = self._require_open("read")
-        if self._failure is not None:
-            raise self._failure
-        reads = link.chunks(time.monotonic() + timeout_s, stream=True)
-        while not self._pending and self._streaming:
+    def _read_stream(self, deadline: float) -> None:
+        reads = self._link_open().chunks(deadline, stream=True)
+        while not self._pending and self.decoder is not None:
             data = next(reads, None)
             if data is None:
                 break
             self._ingest(data)
-        items, self._pending = self._pending, []
-        return items
 
-    def stop(self) -> list[StreamItem]:
-        self._require_open("stop")
-        if not self._streaming:
-            items, self._pending = self._pending, []
-            return items
+    def _end_stream(self, failed: bool) -> None:
         self._write(protocol.STOP, "stop")
-        self._streaming = False
-        if self.decoder is None:  # the stream failed: drop the rest
-            self._failure = None
+        if failed or self.decoder is None:  # the stream failed: drop the rest
+            self.decoder = None
             self._drain()
-            return []
-        link = self._require_open("stop")
-        deadline = time.monotonic() + self.stop_timeout_s
+            return
+        link = self._link_open()
+        deadline = self.clock.now() + self.stop_timeout_s
         while True:  # until quiet for quiet_s; the deadline is checked after every chunk
-            data = link.read_some(min(deadline, time.monotonic() + self.quiet_s), stream=True)
+            data = link.read_some(min(deadline, self.clock.now() + self.quiet_s), stream=True)
             if not data:
                 break
             self._ingest(data)
-            if time.monotonic() >= deadline:
+            if self.clock.now() >= deadline:
                 raise ResponseTimeout(
                     f"{self.device}: still streaming {self.stop_timeout_s} s after 'stop' "
                     f"(0x07); {_CHECK}, then unplug and replug the PPK2"
                 )
         self._ingest(b"", final=True)
-        items, self._pending = self._pending, []
-        return items
 
-    def close(self) -> None:
-        """Stop, switch the DUT off and close the port (never raises)."""
-        if self._link is None:
-            return
-        try:
-            self._write(protocol.STOP, "stop")
-            self._streaming = False
-            self._write(protocol.dut_power_command(False), "DUT power off")
-        except Exception:  # close() never raises: the port is released whatever happened
-            pass
-        finally:
-            self._close_port()
+    def _release(self) -> None:
+        """Stop and switch the DUT off."""
+        self._write(protocol.STOP, "stop")
+        self._write(protocol.dut_power_command(False), "DUT power off")
+
+    def _disconnect(self) -> None:
+        link, self._link = self._link, None
+        self.decoder = None
+        self.configured = False
+        if link is not None:
+            link.close()
 
     # -- helpers ----------------------------------------------------------------------------
     def _check(self, config: MonitorConfig) -> int:
@@ -361,10 +264,10 @@ class Ppk2(EnergyMonitor):
         """Send ``get metadata`` and parse the reply up to ``END`` (of at most
         ``MAX_REPLY_BYTES``, the newest: stream bytes before it are dropped)."""
         self._write(protocol.GET_METADATA, "get metadata")
-        link = self._require_open("read")
+        link = self._link_open()
         reply = ReplyBuffer()
         try:
-            for data in link.chunks(time.monotonic() + self.reply_timeout_s):
+            for data in link.chunks(self.clock.now() + self.reply_timeout_s):
                 reply.add(data)
                 if protocol.metadata_complete(bytes(reply.data)):
                     return protocol.parse_metadata(bytes(reply.data))
@@ -406,33 +309,25 @@ class Ppk2(EnergyMonitor):
                     return port.serial_number
         return None
 
-    def _require_open(self, what: str) -> SerialLink:
-        return require_open(self._link, self.device, what)
+    def _link_open(self) -> SerialLink:
+        self._require_open("use")
+        assert self._link is not None
+        return self._link
 
     def _write(self, data: bytes, what: str) -> None:
-        self._require_open("write").write(data, f"{what!r} ({data.hex(' ')})")
+        self._link_open().write(data, f"{what!r} ({data.hex(' ')})")
 
     def _ingest(self, data: bytes, final: bool = False) -> None:
         assert self.decoder is not None
         try:
             items = self.decoder.flush() if final else self.decoder.feed(data)
         except MeasurementError as exc:
-            self._failure = exc
             self.decoder = None
-            raise
-        self._pending.extend(items)
+            raise self._stream_failed(exc) from None
+        self._emit(items)
 
     def _drain(self, limit_s: float | None = None) -> int:
         """Read and drop everything until the port is quiet for ``quiet_s`` (at most
         ``limit_s``, default ``DRAIN_LIMIT_S``); the number of bytes dropped."""
         limit = DRAIN_LIMIT_S if limit_s is None else limit_s
-        return self._require_open("read").drain(limit, self.quiet_s, stream=True)
-
-    def _close_port(self) -> None:
-        link, self._link = self._link, None
-        self.decoder = None
-        self._streaming = False
-        self.info = None
-        self.configured = False
-        if link is not None:
-            link.close()
+        return self._link_open().drain(limit, self.quiet_s, stream=True)

@@ -1,9 +1,10 @@
-"""Finding a monitor driver by kind: a built-in table plus the ``tinyjoule.monitors`` entry
-points, so a third-party package can add an instrument without touching tinyjoule.
+"""Finding monitor drivers by kind: a built-in table plus the ``tinyjoule.monitors`` entry
+points, so a third-party package adds an instrument without touching tinyjoule.
 
-``--monitor KIND[:PORT]`` is parsed here: ``lpm01a:/dev/ttyACM0`` for a real LPM01A,
-``ppk2:PORT`` or ``ppk2`` (found by USB id) for a PPK2, ``js220`` or ``js220:SERIAL`` for a
-Joulescope, and ``sim:lpm01a`` / ``sim:ppk2`` / ``sim:js220`` for the simulated ones.
+An entry point names the driver class (``toy = "toy_monitor.driver:ToyMonitor"``); the class
+carries its facts (``instruments.facts``). ``--monitor KIND[:PORT]`` is parsed here:
+``lpm01a:/dev/ttyACM0`` for a real LPM01A, ``ppk2`` (found by USB id) for a PPK2, ``js220`` or
+``js220:SERIAL`` for a Joulescope, and ``sim:KIND`` for any kind with a simulator.
 """
 
 from __future__ import annotations
@@ -11,19 +12,21 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
 from tinyjoule.errors import ConfigurationError
 
+if TYPE_CHECKING:
+    from tinyjoule.host.instruments.base import EnergyMonitor
+    from tinyjoule.host.instruments.facts import MonitorFacts
+
+ENTRY_POINT_GROUP = "tinyjoule.monitors"
 BUILTIN_DRIVERS: dict[str, str] = {
     "lpm01a": "tinyjoule.host.instruments.lpm01a:Lpm01a",
+    "ppk2": "tinyjoule.host.instruments.ppk2:Ppk2",
     "js220": "tinyjoule.host.instruments.joulescope:Js220",
     "js110": "tinyjoule.host.instruments.joulescope:Js110",
-    "ppk2": "tinyjoule.host.instruments.ppk2:Ppk2",
 }
-SIMULATED_KINDS = ("lpm01a", "ppk2", "js220")
-# Instruments found without a port: Joulescopes by serial number (or the only one), a PPK2
-# by its USB id ("auto" picks its data port).
-PORT_OPTIONAL = {"js220": "", "js110": "", "ppk2": "auto"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,49 +40,83 @@ class MonitorChoice:
         return f"sim:{self.kind}" if self.simulated else f"{self.kind}:{self.port}"
 
 
+def monitor_kinds() -> dict[str, str]:
+    """Every known kind -> ``"module:Class"`` (built-ins win over entry points)."""
+    kinds = dict(BUILTIN_DRIVERS)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        kinds.setdefault(ep.name, ep.value)
+    return kinds
+
+
+def load_object(target: str, what: str) -> object:
+    """The object at ``"module:attr"``; a missing package is named."""
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"{what} needs a package that is not installed ({exc.name}); install it"
+        ) from exc
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ConfigurationError(f"{what}: {module_name} has no {attr!r}") from None
+
+
+def monitor_class(kind: str) -> type[EnergyMonitor]:
+    """The driver class of ``kind``."""
+    target = monitor_kinds().get(kind)
+    if target is None:
+        raise ConfigurationError(
+            f"no driver for monitor {kind!r}; known: {', '.join(sorted(monitor_kinds()))}"
+        )
+    cls = load_object(target, f"monitor {kind!r}")
+    if getattr(cls, "facts", None) is None:
+        raise ConfigurationError(
+            f"monitor {kind!r} ({target}) declares no facts; a driver class needs "
+            "facts = MonitorFacts(...)"
+        )
+    return cls  # type: ignore[return-value]
+
+
+def monitor_facts(kind: str) -> MonitorFacts:
+    return monitor_class(kind).facts
+
+
+def loadable_monitor_classes() -> list[type[EnergyMonitor]]:
+    """Every kind's driver class that can be imported here (for listings)."""
+    classes = []
+    for kind in monitor_kinds():
+        try:
+            classes.append(monitor_class(kind))
+        except ConfigurationError:
+            continue
+    return classes
+
+
 def parse_monitor(text: str) -> MonitorChoice:
     kind, _, rest = text.partition(":")
     kind = kind.strip().lower()
     if kind == "sim":
         sim_kind = rest.strip().lower() or "lpm01a"
-        if sim_kind not in SIMULATED_KINDS:
+        simulated = [c.facts.kind for c in loadable_monitor_classes() if c.facts.simulator]
+        if sim_kind not in simulated:
             raise ConfigurationError(
                 f"--monitor {text}: there is no simulated {sim_kind!r}; "
-                f"use one of {', '.join('sim:' + k for k in SIMULATED_KINDS)}"
+                f"use one of {', '.join('sim:' + k for k in simulated)}"
             )
         return MonitorChoice(sim_kind, None, simulated=True)
-    if kind not in known_kinds():
+    if kind not in monitor_kinds():
         raise ConfigurationError(
             f"--monitor {text}: unknown monitor {kind!r}; use one of "
-            f"{', '.join(sorted(known_kinds()))} (as KIND:PORT) or sim:lpm01a"
+            f"{', '.join(sorted(monitor_kinds()))} (as KIND:PORT) or sim:lpm01a"
         )
-    if not rest and kind in PORT_OPTIONAL:
-        return MonitorChoice(kind, PORT_OPTIONAL[kind], simulated=False)
+    omitted = monitor_facts(kind).port_when_omitted
+    if not rest and omitted is not None:
+        return MonitorChoice(kind, omitted, simulated=False)
     if not rest:
         raise ConfigurationError(
             f"--monitor {text}: say which port, e.g. {kind}:/dev/ttyACM0 "
             "('tinyjoule devices' lists them)"
         )
     return MonitorChoice(kind, rest, simulated=False)
-
-
-def known_kinds() -> dict[str, str]:
-    kinds = dict(BUILTIN_DRIVERS)
-    for ep in entry_points(group="tinyjoule.monitors"):
-        kinds.setdefault(ep.name, ep.value)
-    return kinds
-
-
-def driver_class(kind: str) -> type:
-    target = known_kinds().get(kind)
-    if target is None:
-        raise ConfigurationError(f"no driver for monitor {kind!r}")
-    module_name, _, attr = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigurationError(
-            f"monitor {kind!r} needs a package that is not installed ({exc.name}); "
-            f"install it with: pip install tinyjoule[{kind}]"
-        ) from exc
-    return getattr(module, attr)

@@ -1,44 +1,30 @@
 """The serial port under the LPM01A and PPK2 drivers: opened by URL, with writes and reads
 that name the device, and waits that always end.
 
-Every read takes a deadline. ``SerialLink.chunks`` checks it after every chunk as well as
-while the port is silent, so a device that keeps sending bytes that never complete the
-expected reply (a stream left running that ignores ``stop``, a wrong baud rate) still ends
-the wait on time; ``bytes_read`` lets the caller say so in its timeout message. Buffers
-that collect a reply keep at most ``MAX_REPLY_BYTES`` (the newest); ``ReplyBuffer`` counts
-what it dropped.
+Every read takes a deadline on the port's clock. ``SerialLink.chunks`` checks it after every
+chunk as well as while the port is silent, so a device that keeps sending bytes that never
+complete the expected reply (a stream left running that ignores ``stop``, a wrong baud rate)
+still ends the wait on time; ``bytes_read`` lets the caller say so in its timeout message.
+Buffers that collect a reply keep at most ``MAX_REPLY_BYTES`` (the newest); ``ReplyBuffer``
+counts what it dropped.
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-import serial
 from serial import SerialBase, SerialException
 
 from tinyjoule.errors import DeviceConnectionError
+from tinyjoule.host.clock import clock_of
 from tinyjoule.host.transcript import Transcript
 
-POLL_S = 0.02
-"""The port's read timeout: how often a silent port is polled."""
 READ_CHUNK = 1 << 20
 """The most bytes taken in one read (bounds memory when a backlog is read)."""
 MAX_REPLY_BYTES = 8192
 """The most bytes kept of one reply or text line: far above any real reply (an LPM01A ack
 is under 100 bytes, PPK2 metadata under 1 kB), so anything longer is a stream or garbage."""
-
-PortOpener = Callable[[str, int], SerialBase]
-
-
-def open_serial_url(url: str, baud: int) -> SerialBase:
-    """The default port opener: ``serial.serial_for_url``, with ``sim://`` available."""
-    if url.startswith("sim://"):
-        from tinyjoule.host.sim import protocol_sim
-
-        protocol_sim.install()
-    return serial.serial_for_url(url, baudrate=baud, timeout=POLL_S)
 
 
 class ReplyBuffer:
@@ -63,7 +49,7 @@ class SerialLink:
 
     ``lost`` completes the message when the port fails mid-run (what probably happened and
     what to check); ``transcript``, if given, records every write and read (stream reads
-    as a byte count)."""
+    as a byte count). Deadlines are on the port's clock (``host.clock.clock_of``)."""
 
     def __init__(
         self,
@@ -78,6 +64,7 @@ class SerialLink:
         self.lost = lost
         self.transcript = transcript
         self.bytes_read = 0
+        self.clock = clock_of(port)
 
     def write(self, data: bytes, what: str) -> None:
         """Send ``data`` (``what`` names it in the error) and flush."""
@@ -113,7 +100,7 @@ class SerialLink:
                     else:
                         self.transcript.record(self.device, "<", data)
                 return data
-            if time.monotonic() >= deadline:
+            if self.clock.now() >= deadline:
                 return b""
 
     def chunks(self, deadline: float, *, stream: bool = False) -> Iterator[bytes]:
@@ -125,16 +112,16 @@ class SerialLink:
             if not data:
                 return
             yield data
-            if time.monotonic() >= deadline:
+            if self.clock.now() >= deadline:
                 return
 
     def drain(self, limit_s: float, quiet_s: float, *, stream: bool = False) -> int:
         """Read and drop everything until the port is quiet for ``quiet_s`` (at most
         ``limit_s``); the number of bytes dropped."""
-        end = time.monotonic() + limit_s
+        end = self.clock.now() + limit_s
         dropped = 0
-        while time.monotonic() < end:
-            data = self.read_some(min(end, time.monotonic() + quiet_s), stream=stream)
+        while self.clock.now() < end:
+            data = self.read_some(min(end, self.clock.now() + quiet_s), stream=stream)
             if not data:
                 break
             dropped += len(data)

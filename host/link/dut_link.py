@@ -8,7 +8,6 @@ input, ``infer``. Every wait has a deadline and every error names the device and
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -93,7 +92,7 @@ class IoManagerChannel:
         """One of the IO manager's own commands; its lines before ``m-ready``."""
         timeout_s = timeout_s or COMMAND_TIMEOUT_S
         self.port.write(encode_command(command))
-        deadline = time.monotonic() + timeout_s
+        deadline = self.port.clock.now() + timeout_s
         lines: list[str] = []
         while True:
             line = self.port.read_line(deadline)
@@ -105,7 +104,7 @@ class IoManagerChannel:
 
     def exchange(self, command: str, timeout_s: float) -> Response:
         self.port.write(encode_passthrough(command))
-        deadline = time.monotonic() + COMMAND_TIMEOUT_S
+        deadline = self.port.clock.now() + COMMAND_TIMEOUT_S
         ack: list[str] = []
         while len(ack) < 2:
             line = self.port.read_line(deadline)
@@ -134,7 +133,7 @@ def _collect(
     timeout_s: float,
     strip: bool,
 ) -> Response:
-    deadline = time.monotonic() + timeout_s
+    deadline = port.clock.now() + timeout_s
     seen: list[str] = []
     while True:
         line = port.read_line(deadline)

@@ -1,15 +1,15 @@
-"""Reading protocol lines from a pyserial port with a deadline, logging every byte."""
+"""Reading protocol lines from a pyserial port with a deadline on its clock, logging every byte."""
 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections import deque
 
 from serial import SerialBase, SerialException
 
 from tinyjoule.errors import DeviceConnectionError
 from tinyjoule.firmware_protocol.dut_codec import LineSplitter
+from tinyjoule.host.clock import clock_of
 from tinyjoule.host.transcript import Transcript
 
 POLL_S = 0.02
@@ -33,6 +33,7 @@ class LinePort:
         self._splitter = LineSplitter()
         self._lines: deque[str] = deque()
         self.garbage_bytes = 0
+        self.clock = clock_of(port)
         port.timeout = POLL_S
 
     def write(self, data: bytes) -> None:
@@ -46,9 +47,9 @@ class LinePort:
             ) from exc
 
     def read_line(self, deadline: float) -> str | None:
-        """The next line, or None once ``deadline`` (time.monotonic) has passed."""
+        """The next line, or None once ``deadline`` (on the port's clock) has passed."""
         while not self._lines:
-            if time.monotonic() >= deadline:
+            if self.clock.now() >= deadline:
                 return None
             try:
                 waiting = self.port.in_waiting
@@ -66,9 +67,9 @@ class LinePort:
     def drain(self, quiet_s: float = 0.05, limit_s: float = 1.0) -> list[str]:
         """Everything the device says until it is quiet for ``quiet_s`` (at most ``limit_s``)."""
         lines: list[str] = []
-        end = time.monotonic() + limit_s
-        while time.monotonic() < end:
-            line = self.read_line(min(end, time.monotonic() + quiet_s))
+        end = self.clock.now() + limit_s
+        while self.clock.now() < end:
+            line = self.read_line(min(end, self.clock.now() + quiet_s))
             if line is None:
                 break
             lines.append(line)

@@ -3,12 +3,15 @@
 Real monitors stream continuously and overrun if nobody reads them (the DUT conversation can
 block for many seconds), so a pump thread moves every item into the integrator and the trace
 file as it arrives, and keeps the timestamp events and drops for the runner to check.
+
+Every wait is on the monitor's clock (``host.clock``): real time for real ports; on a
+simulated bench the pump runs as the clock's reader, woken when data is ready, and the
+runner's waits move virtual time only once the pump has read all there is.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 from tinyjoule.errors import (
@@ -16,6 +19,7 @@ from tinyjoule.errors import (
     MeasurementTimeout,
     TinyJouleError,
 )
+from tinyjoule.host.clock import SYSTEM_CLOCK, Clock
 from tinyjoule.host.instruments.base import EnergyMonitor
 from tinyjoule.host.measurement.integration import StreamIntegrator, UncertaintyModel, WindowEnergy
 from tinyjoule.host.measurement.stream import (
@@ -28,16 +32,24 @@ from tinyjoule.host.measurement.stream import (
 from tinyjoule.host.measurement.trace_file import TraceWriter
 
 READ_POLL_S = 0.05
+STOP_TIMEOUT_S = 5.0
 BUFFER_WARNING_PERCENT = 80
 
 
 class MonitorPump:
     """Reads ``monitor`` on a thread; the runner asks for events and windows."""
 
-    def __init__(self, monitor: EnergyMonitor, device: str, writer: TraceWriter | None) -> None:
+    def __init__(
+        self,
+        monitor: EnergyMonitor,
+        device: str,
+        writer: TraceWriter | None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
         self.monitor = monitor
         self.device = device
         self.writer = writer
+        self.clock = clock
         self.integrator = StreamIntegrator()
         self.events: list[Event] = []
         self.drops: list[SampleDrop] = []
@@ -46,20 +58,30 @@ class MonitorPump:
         self.last_status_index: int | None = None  # monitors that report drops in status records
         self._pending_drops: list[SampleDrop] = []
         self.error: TinyJouleError | None = None
-        self._cond = threading.Condition()
+        self._cond = clock.condition()
         self._stop = threading.Event()
+        self._running = False
+        self._reading = threading.Event()
         self._thread = threading.Thread(target=self._run, name="monitor-pump", daemon=True)
 
     def start(self) -> None:
+        self._running = True
         self._thread.start()
+        self._reading.wait(STOP_TIMEOUT_S)  # the clock knows its reader from here on
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._dispatch(self.monitor.read(READ_POLL_S))
-            except Exception as exc:  # the thread must never die silently
-                self._fail(exc)
-                return
+        try:
+            with self.clock.reader():
+                self._reading.set()
+                while not self._stop.is_set():
+                    self._dispatch(self.monitor.read(READ_POLL_S))
+        except Exception as exc:  # the thread must never die silently
+            self._fail(exc)
+        finally:
+            self._reading.set()
+            with self._cond:
+                self._running = False
+                self._cond.notify_all()
 
     def _fail(self, exc: Exception) -> None:
         if not isinstance(exc, TinyJouleError):
@@ -104,11 +126,13 @@ class MonitorPump:
             self._cond.notify_all()
 
     def sync(self, timeout_s: float = 5.0) -> None:
-        """Return once the pump has read everything the monitor had sent before this call."""
+        """Return once the pump has read everything the monitor had sent before this call:
+        a whole read cycle started after it, or (a clock that can tell) the pump has read
+        all there is now."""
         with self._cond:
-            target = self._cycles + 2  # a whole read cycle that started after this call
+            target = self._cycles + 2
             self._wait_until(
-                lambda: self._cycles >= target,
+                lambda: self._cycles >= target or self.clock.readers_idle(),
                 timeout_s,
                 lambda: (
                     f"the monitor stream stalled (no read completed within {timeout_s:g} s);"
@@ -121,13 +145,10 @@ class MonitorPump:
     ) -> None:
         """Wait (holding the condition) until ``done()``; the pump's own failure or the
         timeout raise. ``problem()`` says what did not happen."""
-        deadline = time.monotonic() + timeout_s
-        while not done():
-            self._raise_if_failed()
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise MeasurementTimeout(f"{self.device}: {problem()}")
-            self._cond.wait(remaining)
+        finished = self.clock.wait(self._cond, lambda: self.error is not None or done(), timeout_s)
+        self._raise_if_failed()
+        if not finished:
+            raise MeasurementTimeout(f"{self.device}: {problem()}")
 
     def _raise_if_failed(self) -> None:
         if self.error is not None:
@@ -183,8 +204,9 @@ class MonitorPump:
     def stop(self) -> None:
         """Stop the thread, then the acquisition; the last items are dispatched too."""
         self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5.0)
+        with self._cond:  # its read ends within READ_POLL_S on the clock
+            self.clock.wait(self._cond, lambda: not self._running, STOP_TIMEOUT_S)
+        self._thread.join(timeout=1.0)
         try:
             self._dispatch(self.monitor.stop())
         except Exception as exc:

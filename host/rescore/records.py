@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from tinyjoule.errors import ConfigurationError
+from tinyjoule.tinyml_workloads.workloads import WORKLOADS
 
 EEMBC = "eembc"
 MLCOMMONS = "mlcommons"
@@ -88,12 +89,11 @@ class RawTrace:
     edge_times_s: tuple[float, ...] = field(default=())  # EEMBC timestamps as stored
 
 
-BENCHMARKS = {"kws": "kws01", "vww": "vww01", "ic": "ic01", "ad": "ad01", "sww": "sww01"}
-
-
 def workload_from_path(folder: Path) -> str | None:
-    """``kws01`` for ``.../<system>/kws/energy``, the results repositories' layout."""
+    """``kws01`` for ``.../<system>/kws/energy``, the results repositories' layout (each
+    workload names its folder there: ``Workload.results_folder``)."""
+    benchmarks = {w.results_folder: w.id for w in WORKLOADS.values()}
     for part in reversed(folder.parts):
-        if part.lower() in BENCHMARKS:
-            return BENCHMARKS[part.lower()]
+        if part.lower() in benchmarks:
+            return benchmarks[part.lower()]
     return None

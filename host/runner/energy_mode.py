@@ -9,7 +9,6 @@ uncertainty, mean power, and (simulated bench only) the simulator's exact truth.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -86,14 +85,12 @@ class EnergyMeasurer:
         model: UncertaintyModel,
         writer: TraceWriter | None,
         truth: TruthFn | None,
-        host_wait: Callable[[float], None] = time.sleep,
     ) -> None:
         self.pump = pump
         self.voltage_v = voltage_v
         self.model = model
         self.writer = writer
         self.truth = truth
-        self.host_wait = host_wait
         self.consumed_events: int | None = None  # set before the first infer
         self.last_counter: int | None = None
         self.kept: list[EnergyWindow] = []
@@ -182,7 +179,7 @@ class EnergyMeasurer:
             last_end = self.kept[-1].energy.end_index
             waited = 0.0
             while (self.pump.last_status_index or 0) < last_end and waited < STATUS_WAIT_S:
-                self.host_wait(STATUS_POLL_S)
+                self.pump.clock.sleep(STATUS_POLL_S)
                 waited += STATUS_POLL_S
                 self.pump.sync()
             self.drop_check_complete = (self.pump.last_status_index or 0) >= last_end

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import inspect
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from tinyjoule.errors import ConfigurationError
+from tinyjoule.host.clock import SYSTEM_CLOCK
 from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
-from tinyjoule.host.instruments.registry import MonitorChoice, driver_class
+from tinyjoule.host.instruments.registry import MonitorChoice, monitor_class
 from tinyjoule.host.measurement.integration import UncertaintyModel
 from tinyjoule.host.measurement.pump import MonitorPump
 from tinyjoule.host.measurement.trace_file import TraceWriter
@@ -42,7 +42,7 @@ def _make_driver(
 ) -> EnergyMonitor:
     """The driver for ``choice``, with the board file's options and the transcript if it
     takes them."""
-    cls = driver_class(choice.kind)
+    cls = monitor_class(choice.kind)
     accepted = inspect.signature(cls).parameters
     unknown = sorted(set(options) - set(accepted))
     if unknown:
@@ -92,12 +92,12 @@ def energy_bench(
                 "powers_target": info.powers_target,
             },
         )
-        pump = MonitorPump(monitor, device, writer)
+        clock = getattr(monitor, "clock", SYSTEM_CLOCK)
+        pump = MonitorPump(monitor, device, writer, clock)
         monitor.power(True)
         monitor.start()
         pump.start()
-        if boot_wait_s:
-            time.sleep(boot_wait_s)
+        clock.sleep(boot_wait_s)
         model = UncertaintyModel(reading_relative=monitor.accuracy_relative)
         yield EnergyBench(monitor, info, pump, writer, config, model)
     except BaseException as exc:

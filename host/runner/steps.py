@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from tinyjoule.host.bench.spec import BenchSpec, open_dut
+from tinyjoule.host.bench.dut import open_dut
+from tinyjoule.host.bench.spec import BenchSpec
 from tinyjoule.host.link.dut_link import DutLink
 from tinyjoule.host.results.session import WorkloadRecord
 from tinyjoule.tinyml_workloads.workloads import Workload

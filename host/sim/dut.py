@@ -72,7 +72,7 @@ class SimulatedDut:
                 max_db_input_size=workload.max_db_input_size,
                 expected_input_bytes=workload.input_bytes,
                 results_trailing_comma=workload.results_trailing_comma,
-                init_lines=("Initialized",) if workload.id == "ad01" else (),
+                init_lines=workload.firmware_init_lines,
             ),
             self,
         )

@@ -2,20 +2,22 @@
 
 ``register_bench`` names a :class:`SimulatedBench`; ``serial.serial_for_url("sim://NAME/dut")``
 then gives a pyserial object whose reads and writes go to that bench. The host code above
-cannot tell it from hardware. Call :func:`install` once to make pyserial find this handler.
+cannot tell it from hardware, except that the port carries the bench's ``clock``: a read
+that finds nothing lets the read timeout pass on that clock, not on the wall. pyserial finds
+this module through ``sim.backend.SimBackend.serial_handler_package``.
 """
 
 from __future__ import annotations
 
 import itertools
 import threading
-import time
 import urllib.parse
 
 import serial
 from serial.serialutil import PortNotOpenError, SerialBase, SerialException
 
 from tinyjoule.host.sim.simulated_bench import SimulatedBench
+from tinyjoule.host.sim.virtual_clock import VirtualClock
 
 _BENCHES: dict[str, SimulatedBench] = {}
 _REGISTRY_LOCK = threading.Lock()
@@ -100,13 +102,17 @@ class Serial(SerialBase):
         self._check_open()
         return self._bench.host_waiting(self._bench_port)
 
+    @property
+    def clock(self) -> VirtualClock:
+        return self._bench.clock
+
     def read(self, size: int = 1) -> bytes:
         self._check_open()
         data = self._bench.host_read(self._bench_port, size, self.baudrate)
         if not data and self._timeout:
-            # Nothing will arrive: the simulator has already produced all it will say. Honour
-            # the timeout as a real port would, so a silent device looks silent.
-            time.sleep(self._timeout)
+            # Nothing has arrived by now: the read timeout passes on the bench's clock, as it
+            # would on a real port (a reader thread waits for the clock to move instead).
+            self._bench.clock.sleep(self._timeout)
             data = self._bench.host_read(self._bench_port, size, self.baudrate)
         return data
 

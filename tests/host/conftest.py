@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from tinyjoule.host.sim import protocol_sim
-from tinyjoule.host.sim.simulated_bench import SimBenchConfig, SimulatedBench
+from tinyjoule.host.sim.config import SimBenchConfig
+from tinyjoule.host.sim.simulated_bench import SimulatedBench
 
 
 @pytest.fixture(autouse=True)

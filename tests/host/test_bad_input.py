@@ -16,11 +16,13 @@ from tinyjoule.errors import (
     ProtocolError,
     ResponseTimeout,
 )
-from tinyjoule.host.bench.spec import BenchSpec, open_dut
+from tinyjoule.host.bench.dut import open_dut
+from tinyjoule.host.bench.spec import BenchSpec
 from tinyjoule.host.link import dut_link
 from tinyjoule.host.runner.datasets import synthetic_dataset
-from tinyjoule.host.runner.session_run import RunRequest, run
-from tinyjoule.host.sim.simulated_bench import SimBenchConfig, SimFault
+from tinyjoule.host.runner.request import RunRequest
+from tinyjoule.host.runner.run import run
+from tinyjoule.host.sim.config import SimBenchConfig, SimFault
 from tinyjoule.host.transcript import Transcript
 from tinyjoule.tinyml_workloads.workloads import get_workload
 

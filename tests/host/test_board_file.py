@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tinyjoule.errors import ConfigurationError
-from tinyjoule.host.bench.spec import load_board_file
+from tinyjoule.host.bench.board_file import load_board_file
 from tinyjoule.host.cli.app import app
 from tinyjoule.host.instruments.registry import parse_monitor
 from tinyjoule.tinyml_workloads.workloads import get_workload

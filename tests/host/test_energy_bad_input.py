@@ -14,30 +14,17 @@ from tinyjoule.errors import (
     ProtocolError,
     ResponseTimeout,
 )
-from tinyjoule.host.runner import session_run
-from tinyjoule.host.runner.session_run import RunRequest, run
-from tinyjoule.host.sim.simulated_bench import (
-    MonitorFault,
-    SimBenchConfig,
-    SimFault,
-    SimulatedBench,
-)
-
-ORIGINAL = SimulatedBench
+from tinyjoule.host.bench.spec import simulated_bench
+from tinyjoule.host.runner.request import RunRequest
+from tinyjoule.host.runner.run import run
 
 
-def _with_faults(monkeypatch: pytest.MonkeyPatch, **faults) -> None:
-    """Every simulated bench the runner builds gets ``faults``."""
-
-    def build(config: SimBenchConfig) -> SimulatedBench:
-        values = {f: getattr(config, f) for f in config.__dataclass_fields__}
-        return ORIGINAL(SimBenchConfig(**{**values, **faults}))
-
-    monkeypatch.setattr(session_run, "SimulatedBench", build)
-
-
-def _run(sessions: Path, workload: str = "ad01") -> dict:
-    return run(RunRequest(mode="energy", workloads=(workload,), sessions_root=sessions))
+def _run(sessions: Path, workload: str = "ad01", **faults: str) -> dict:
+    """An energy run on a simulated bench with ``faults`` (``sim://`` URL options)."""
+    bench = simulated_bench(**faults)
+    return run(
+        RunRequest(mode="energy", workloads=(workload,), bench=bench, sessions_root=sessions)
+    )
 
 
 def _saved(sessions: Path, workload: str = "ad01") -> tuple[dict, dict]:
@@ -52,11 +39,10 @@ def _saved(sessions: Path, workload: str = "ad01") -> tuple[dict, dict]:
     return data, trace
 
 
-def test_overrun_mid_run_keeps_measured_windows(monkeypatch, sessions) -> None:
-    # ad01 windows are ~11.5 s at 1 kHz: an overrun after 40 s lands in the fourth window
-    _with_faults(monkeypatch, monitor_fault=MonitorFault("overrun", after_samples=40_000))
+def test_overrun_mid_run_keeps_measured_windows(sessions) -> None:
+    # ad01 windows are ~11.5 s at 1 kHz, 7.5 s apart: an overrun after 60 s lands in the third
     with pytest.raises(MeasurementError, match="overrun"):
-        _run(sessions)
+        _run(sessions, monitor_fault="overrun@60000")
     data, trace = _saved(sessions)
     assert data["complete"] is False and "overrun" in data["error"]
     assert 1 <= len(data["windows"]) < 5
@@ -64,66 +50,57 @@ def test_overrun_mid_run_keeps_measured_windows(monkeypatch, sessions) -> None:
     assert trace["samples"] >= 30_000
 
 
-@pytest.mark.parametrize("after", [36_000, 46_050])
-def test_dropped_samples_inside_a_window(monkeypatch, sessions, after) -> None:
-    """46_050 lies in the last second of the second kept window (it ends at 46_225): the drop
+@pytest.mark.parametrize("after", [40_000, 49_150])
+def test_dropped_samples_inside_a_window(sessions, after) -> None:
+    """49_150 lies in the last second of the second kept window (it ends at 49_341): the drop
     shows only in the next TimeStamp record, after the window was measured."""
-    _with_faults(monkeypatch, monitor_fault=MonitorFault("drop", after_samples=after, count=5))
     with pytest.raises(MeasurementError, match="samples were lost inside the window"):
-        _run(sessions)
+        _run(sessions, monitor_fault=f"drop:5@{after}")
     data, _ = _saved(sessions)
     assert data["complete"] is False and len(data["windows"]) >= 1
 
 
-def test_missing_timestamp_event(monkeypatch, sessions) -> None:
+def test_missing_timestamp_event(sessions) -> None:
     # pulse 1 is the boot pulse; 2 and 3 bracket the first window (run twice: too short at
     # first), so pulse 6 is the second edge of the second window kept
-    _with_faults(monkeypatch, pin_faults=((7, "skip"),))
-    monkeypatch.setattr("tinyjoule.host.runner.energy_mode.EVENT_TIMEOUT_S", 0.5)
     with pytest.raises(MeasurementError, match="timestamp event"):
-        _run(sessions)
+        _run(sessions, pin_fault="7:skip")
 
 
-def test_drop_in_the_last_window_is_caught_at_the_end(monkeypatch, sessions) -> None:
-    _with_faults(monkeypatch, monitor_fault=MonitorFault("drop", after_samples=102_800, count=3))
+def test_drop_in_the_last_window_is_caught_at_the_end(sessions) -> None:
     with pytest.raises(MeasurementError, match="samples were lost inside the window"):
-        _run(sessions)
+        _run(sessions, monitor_fault="drop:3@102800")
 
 
-def test_extra_timestamp_event(monkeypatch, sessions) -> None:
-    _with_faults(monkeypatch, pin_faults=((6, "double"),))
+def test_extra_timestamp_event(sessions) -> None:
     with pytest.raises(MeasurementError, match="timestamp event"):
-        _run(sessions)
+        _run(sessions, pin_fault="6:double")
     data, _ = _saved(sessions)
     assert data["complete"] is False
 
 
-def test_dut_reset_mid_energy_run(monkeypatch, sessions) -> None:
-    _with_faults(monkeypatch, fault=SimFault("reset", 150))
+def test_dut_reset_mid_energy_run(sessions) -> None:
     with pytest.raises(ProtocolError, match="rebooted"):
-        _run(sessions)
+        _run(sessions, fault="reset@150")
     data, trace = _saved(sessions)
     assert data["complete"] is False and trace["complete"] is False
 
 
-def test_monitor_unplugged_mid_run(monkeypatch, sessions) -> None:
-    _with_faults(monkeypatch, monitor_fault=MonitorFault("unplug", after_samples=30_000))
+def test_monitor_unplugged_mid_run(sessions) -> None:
     with pytest.raises(DeviceConnectionError, match="LPM01A"):
-        _run(sessions)
+        _run(sessions, monitor_fault="unplug@45000")
     data, trace = _saved(sessions)
     assert data["complete"] is False and len(data["windows"]) >= 1
     assert trace["windows"] == len(data["windows"])
 
 
-def test_silent_monitor(monkeypatch, sessions) -> None:
-    _with_faults(monkeypatch, monitor_fault=MonitorFault("silent"))
+def test_silent_monitor(sessions) -> None:
     with pytest.raises(ResponseTimeout, match="LPM01A"):
-        _run(sessions)
+        _run(sessions, monitor_fault="silent")
 
 
-def test_stale_stream_at_start_is_flushed(monkeypatch, sessions) -> None:
-    _with_faults(monkeypatch, monitor_fault=MonitorFault("stale"))
-    result = _run(sessions)["workloads"][0]
+def test_stale_stream_at_start_is_flushed(sessions) -> None:
+    result = _run(sessions, monitor_fault="stale")["workloads"][0]
     assert result["median_uj_per_inference"] == pytest.approx(
         result["sim_truth_uj_per_inference"], rel=1e-3
     )

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tinyjoule.host.runner.session_run import RunRequest, run
+from tinyjoule.host.runner.request import RunRequest
+from tinyjoule.host.runner.run import run
 
 
 @pytest.mark.parametrize("workload", ["kws01", "ic01"])

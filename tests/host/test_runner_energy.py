@@ -10,7 +10,8 @@ import h5py
 import pytest
 
 from tinyjoule.host.instruments.base import MonitorConfig
-from tinyjoule.host.runner.session_run import RunRequest, run
+from tinyjoule.host.runner.request import RunRequest
+from tinyjoule.host.runner.run import run
 
 
 def _energy(sessions: Path, workload: str, **config) -> dict:

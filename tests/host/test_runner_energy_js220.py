@@ -12,7 +12,8 @@ import pytest
 from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.joulescope import ACCURACY_RELATIVE
 from tinyjoule.host.instruments.registry import parse_monitor
-from tinyjoule.host.runner.session_run import RunRequest, run
+from tinyjoule.host.runner.request import RunRequest
+from tinyjoule.host.runner.run import run
 
 
 def _energy(sessions: Path, workload: str, config: MonitorConfig | None = None) -> dict:

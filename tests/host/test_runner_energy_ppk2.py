@@ -3,7 +3,6 @@ uJ/inference against the simulator's truth for all four workloads, and a counter
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -11,11 +10,11 @@ import h5py
 import pytest
 
 from tinyjoule.errors import MeasurementError
+from tinyjoule.host.bench.spec import simulated_bench
 from tinyjoule.host.instruments.ppk2 import ACCURACY_RELATIVE
 from tinyjoule.host.instruments.registry import parse_monitor
-from tinyjoule.host.runner import session_run
-from tinyjoule.host.runner.session_run import RunRequest, run
-from tinyjoule.host.sim.simulated_bench import MonitorFault, SimBenchConfig, SimulatedBench
+from tinyjoule.host.runner.request import RunRequest
+from tinyjoule.host.runner.run import run
 
 
 @pytest.mark.parametrize("workload", ["kws01", "vww01", "ic01", "ad01"])
@@ -64,17 +63,11 @@ def test_the_session_records_the_ppk2(sessions: Path) -> None:
         assert f["samples"].shape[0] > 5 * 10 * 100_000
 
 
-def test_a_counter_gap_inside_a_window_voids_that_window(monkeypatch, sessions: Path) -> None:
-    original = session_run.SimulatedBench
-
-    def build(config: SimBenchConfig) -> SimulatedBench:
-        fault = MonitorFault("drop", after_samples=4_000_000, count=17)  # 40 s in: window 4
-        return original(dataclasses.replace(config, monitor_fault=fault))
-
-    monkeypatch.setattr(session_run, "SimulatedBench", build)
+def test_a_counter_gap_inside_a_window_voids_that_window(sessions: Path) -> None:
     request = RunRequest(
         mode="energy",
         workloads=("ad01",),
+        bench=simulated_bench(monitor_fault="drop:17@4000000"),  # 40 s in: window 4
         monitor=parse_monitor("sim:ppk2"),
         sessions_root=sessions,
     )

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from tinyjoule.host.bench.spec import BenchSpec
-from tinyjoule.host.runner.session_run import RunRequest, run
-from tinyjoule.host.sim.simulated_bench import SimBenchConfig
+from tinyjoule.host.runner.request import RunRequest
+from tinyjoule.host.runner.run import run
+from tinyjoule.host.sim.config import SimBenchConfig
 
 
 def _perf(sim_url, sessions: Path, workload: str, **config) -> tuple[dict, object]:

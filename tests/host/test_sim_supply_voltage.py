@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tinyjoule.host.instruments.defaults import monitor_config
-from tinyjoule.host.instruments.registry import parse_monitor
-from tinyjoule.host.runner.session_run import RunRequest, run
+from tinyjoule.host.instruments.registry import monitor_facts, parse_monitor
+from tinyjoule.host.runner.request import DEFAULT_SUPPLY_V, RunRequest
+from tinyjoule.host.runner.run import run
 from tinyjoule.host.sim.board_profile import REFERENCE_BOARD
 
 VOLTS = 3.0
@@ -24,7 +24,7 @@ def measure(sessions: Path, kind: str, **overrides) -> dict:
         mode="energy",
         workloads=("ad01",),
         monitor=parse_monitor(f"sim:{kind}"),
-        monitor_config=monitor_config(kind, VOLTS, **overrides),
+        monitor_config=monitor_facts(kind).config(VOLTS, **overrides),
         sessions_root=sessions,
     )
     result = run(request)["workloads"][0]
@@ -43,6 +43,7 @@ def measure(sessions: Path, kind: str, **overrides) -> dict:
 )
 def test_the_monitor_sets_the_board_supply(sessions: Path, kind: str, overrides: dict) -> None:
     assert REFERENCE_BOARD.supply_voltage_v != VOLTS  # else this test proves nothing
+    assert DEFAULT_SUPPLY_V != VOLTS
     result = measure(sessions, kind, **overrides)
     truth = result["sim_truth_uj_per_inference"]
     assert result["median_uj_per_inference"] == pytest.approx(truth, rel=1e-3)
@@ -57,7 +58,7 @@ def test_the_truth_follows_the_voltage_set(sessions: Path) -> None:
         workloads=("ad01",),
         monitor=parse_monitor("sim:lpm01a"),
         sessions_root=sessions,
-    )  # no monitor_config: the defaults, at the profile's voltage
+    )  # no monitor_config: the defaults, at the default supply
     at_profile = run(request)["workloads"][0]
-    charge = at_profile["sim_truth_uj_per_inference"] / REFERENCE_BOARD.supply_voltage_v
+    charge = at_profile["sim_truth_uj_per_inference"] / DEFAULT_SUPPLY_V
     assert at_volts["sim_truth_uj_per_inference"] / VOLTS == pytest.approx(charge, rel=1e-9)

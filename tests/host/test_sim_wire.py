@@ -6,7 +6,7 @@ import pytest
 import serial
 
 from tinyjoule.host.sim import protocol_sim
-from tinyjoule.host.sim.simulated_bench import SimBenchConfig
+from tinyjoule.host.sim.config import SimBenchConfig
 from tinyjoule.host.sim.timeline import byte_time_s
 
 

@@ -22,7 +22,7 @@ from tinyjoule.errors import (
 )
 from tinyjoule.firmware_protocol.ppk2_protocol import Ppk2CalibrationError, current_table
 from tinyjoule.host.instruments.base import MonitorConfig
-from tinyjoule.host.instruments.ppk2 import ACCURACY_RELATIVE, Ppk2, default_config
+from tinyjoule.host.instruments.ppk2 import ACCURACY_RELATIVE, Ppk2
 from tinyjoule.host.instruments.serial_link import MAX_REPLY_BYTES
 from tinyjoule.host.measurement.stream import Event, SampleBlock, SampleDrop
 from tinyjoule.host.sim.monitors.ppk2 import SIM_CALIBRATION, SimulatedPpk2
@@ -72,7 +72,7 @@ def test_a_whole_session_is_these_exact_pairs() -> None:
     assert info.extra["stale_bytes_flushed"] == 12
     assert (info.kind, info.port, info.firmware_version) == ("ppk2", URL, "unknown")
     assert info.extra["metadata"]["HW"] == "54350" and info.extra["calibration_defaults"] == []
-    monitor.configure(default_config(1.8))
+    monitor.configure(Ppk2.facts.config(1.8))
     assert monitor.info is not None and monitor.info.powers_target
     monitor.power(True)
     monitor.start()
@@ -139,7 +139,7 @@ def test_impossible_settings_are_refused_before_anything_is_sent() -> None:
     port = ScriptPort(OPEN)
     monitor = driver(port)
     monitor.open()
-    good = default_config(1.8)
+    good = Ppk2.facts.config(1.8)
     bad = {
         "output": MonitorConfig(1.8, 100_000, "energy", "source"),
         "100 kS/s": MonitorConfig(1.8, 1000, "current", "source"),
@@ -173,7 +173,7 @@ def test_a_port_that_cannot_open_and_one_unplugged_mid_run() -> None:
     port = ScriptPort([*OPEN, *CONFIGURE, (b"\x06", words([1, 2]))])
     monitor = driver(port)
     monitor.open()
-    monitor.configure(default_config(1.8))
+    monitor.configure(Ppk2.facts.config(1.8))
     monitor.start()
 
     def unplugged(size: int = 1) -> bytes:
@@ -203,7 +203,7 @@ def test_a_ppk2_that_keeps_streaming_after_stop() -> None:
     port = Streaming([*OPEN, *CONFIGURE, (b"\x06", b""), (b"\x07", b"")])
     monitor = driver(port, stop_timeout_s=0.2)
     monitor.open()
-    monitor.configure(default_config(1.8))
+    monitor.configure(Ppk2.facts.config(1.8))
     monitor.start()
     with pytest.raises(ResponseTimeout, match=r"still streaming 0.2 s after 'stop' \(0x07\)"):
         monitor.stop()
@@ -272,7 +272,7 @@ def test_a_stream_that_is_not_samples_voids_the_capture_until_restarted() -> Non
     port = ScriptPort([*script, (b"\x06", words([9] * 10)), (b"\x07", b"")])
     monitor = driver(port)
     monitor.open()
-    monitor.configure(default_config(1.8))
+    monitor.configure(Ppk2.facts.config(1.8))
     monitor.start()
     with pytest.raises(MeasurementError, match=r"PPK2 \(fake://ppk2\): no PPK2 sample words"):
         drain(monitor, [])
@@ -331,7 +331,7 @@ def session(front_end: FrontEnd, config: MonitorConfig | None = None, **device_k
     port = SimPort(device)
     monitor = driver(port)
     monitor.open()
-    monitor.configure(config or default_config(1.8))
+    monitor.configure(config or Ppk2.facts.config(1.8))
     monitor.power(True)
     port.now = T0
     monitor.start()

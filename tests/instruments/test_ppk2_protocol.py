@@ -22,7 +22,7 @@ from tinyjoule.firmware_protocol.ppk2_protocol import (
     parse_metadata,
     source_voltage_command,
 )
-from tinyjoule.host.instruments.ppk2 import pick_data_port
+from tinyjoule.host.instruments.ppk2_ports import pick_data_port
 from tinyjoule.host.sim.monitors.ppk2 import SIM_CALIBRATION, SimulatedPpk2
 
 DEVICE = "PPK2 (/dev/ttyACM3)"

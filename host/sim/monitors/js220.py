@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import threading
-import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -79,7 +78,30 @@ def pack_levels(n_bits: int, level: int, steps: list[tuple[int, int]]) -> np.nda
 
 
 class SimulatedJs220Driver:
-    """The fake driver with one JS220 attached; thread-safe under ``lock``."""
+    """The fake driver with one JS220 attached; thread-safe under ``lock``. On a bench its
+    thread follows the bench's virtual ``clock`` (a reader of it); alone it polls real time."""
+
+    serial = False  # the host's driver gets this object, not a port
+
+    @classmethod
+    def for_bench(cls, bench: Any) -> SimulatedJs220Driver:
+        profile = bench.config.profile
+        return cls(
+            bench.front_end,
+            bench.clock.now,
+            noise_a=profile.current_noise_a,
+            seed=profile.seed,
+            lock=bench.lock,
+            clock=bench.clock,
+        )
+
+    def apply_fault(self, fault: Any) -> None:
+        if fault.kind != "drop":
+            raise ConfigurationError(
+                f"the simulated JS220 cannot simulate a {fault.kind!r} fault; only 'drop' "
+                "(and silent, stale, unplug, which it does not have: it is not a serial port)"
+            )
+        self.inject_gap(fault.after_samples, fault.count)
 
     def __init__(
         self,
@@ -93,9 +115,11 @@ class SimulatedJs220Driver:
         pin_channel: int = 0,
         lock: threading.RLock | None = None,
         poll_s: float = 0.005,
+        clock: Any = None,
     ) -> None:
         self.front_end = front_end
         self.now_s = now_s
+        self.clock = clock
         self.serial_number = serial_number
         self.device_path = f"u/js220/{serial_number}"
         self.noise_a = noise_a
@@ -186,6 +210,8 @@ class SimulatedJs220Driver:
 
     def finalize(self, timeout: float | None = None) -> None:
         self._stop.set()
+        if self.clock is not None:
+            self.clock.wake_readers()
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=2.0)
@@ -220,14 +246,26 @@ class SimulatedJs220Driver:
                         fn(topic, value)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.poll_s):
-            try:
-                self.catch_up()
-            except Exception as exc:  # a broken callback or front end: stop like an unplug
-                self.error = exc
-                with self.lock:
-                    self._ports.clear()
-                return
+        if self.clock is None:
+            while not self._stop.wait(self.poll_s):
+                if not self._deliver():
+                    return
+            return
+        with self.clock.reader():
+            while not self._stop.is_set():
+                if not self._deliver():
+                    return
+                self.clock.sleep(self.poll_s)
+
+    def _deliver(self) -> bool:
+        try:
+            self.catch_up()
+        except Exception as exc:  # a broken callback or front end: stop like an unplug
+            self.error = exc
+            with self.lock:
+                self._ports.clear()
+            return False
+        return True
 
     def _check(self, topic: str, what: str) -> str:
         prefix = self.device_path + "/"
@@ -361,24 +399,3 @@ class SimulatedJs220Driver:
             if first <= bit < end:
                 steps.append((bit - first, level))
         return steps
-
-
-def simulated_driver_for(url: str) -> SimulatedJs220Driver:
-    """The simulated JS220 of the bench registered as ``sim://NAME/...``."""
-    from tinyjoule.host.sim import protocol_sim
-
-    name = urllib.parse.urlsplit(url).netloc
-    try:
-        bench = protocol_sim.bench_named(name)
-    except KeyError:
-        raise ConfigurationError(
-            f"JS220 ({url}): no simulated bench named {name!r} is running in this process; "
-            "use --monitor sim:js220 on the simulated bench"
-        ) from None
-    driver = getattr(bench, "monitor", None)
-    if not isinstance(driver, SimulatedJs220Driver):
-        raise ConfigurationError(
-            f"JS220 ({url}): the simulated bench {name!r} has no simulated JS220; start it "
-            "with --monitor sim:js220"
-        )
-    return driver

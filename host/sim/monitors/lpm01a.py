@@ -43,6 +43,7 @@ from typing import Protocol
 import numpy as np
 
 from tinyjoule.firmware_protocol import lpm01a_commands as commands
+from tinyjoule.host.sim.monitors.base import SerialMonitorDevice
 
 FIRMWARE_VERSION = "1.0.7"
 BOARD_ID = "3932216-1412969234-2031668"
@@ -182,8 +183,10 @@ class _Injections:
     overrun_at: int | None = None
 
 
-class SimulatedLpm01a:
+class SimulatedLpm01a(SerialMonitorDevice):
     """The PowerShield firmware over a virtual clock; see the module docstring."""
+
+    stale_start = b"htc\nfreq 1k\noutput energy\nacqtime 0\nstart\n"
 
     def __init__(
         self,
@@ -196,9 +199,7 @@ class SimulatedLpm01a:
         board_id: str = BOARD_ID,
         nul_after_timestamp: bool = True,
     ) -> None:
-        self.front_end = front_end
-        self.noise_a = noise_a
-        self.seed = seed
+        super().__init__(front_end, noise_a=noise_a, seed=seed)
         self.buffer_bytes = buffer_bytes
         self.firmware_version = firmware_version
         self.board_id = board_id
@@ -251,10 +252,11 @@ class SimulatedLpm01a:
         if len(self._inbuf) > MAX_COMMAND_BYTES:
             self._inbuf = b""
 
-    def output(self, until_s: float) -> bytes:
+    def output(self, until_s: float, max_bytes: int | None = None) -> bytes:
         """Everything sent by ``until_s``: queued replies, then the stream of every whole
-        sample period ending at or before ``until_s``."""
-        self._render(until_s)
+        sample period ending at or before ``until_s`` (about ``max_bytes`` of it at most;
+        the rest comes with the next call)."""
+        self._render(until_s, max_bytes)
         if self._acq is not None:
             self._acq.taken_k = self._acq.next_k
         out = b"".join(self._queue)
@@ -490,11 +492,14 @@ class SimulatedLpm01a:
         self._auto_powered = self.settings.pwrend == "on"
         self._inject = _Injections()
 
-    def _render(self, until_s: float) -> None:
+    def _render(self, until_s: float, max_bytes: int | None = None) -> None:
         acq = self._acq
         if acq is None or until_s < acq.t0:
             return
         k_end = math.floor((until_s - acq.t0) * acq.fs + 1e-9)
+        if max_bytes is not None:
+            per_sample = 9 if acq.stream_format == "ascii_dec" else 2
+            k_end = min(k_end, acq.next_k + max(1, max_bytes // per_sample))
         if acq.total is not None:
             k_end = min(k_end, acq.total)
         overrun = self._overrun_index(acq)

@@ -57,6 +57,7 @@ from tinyjoule.firmware_protocol.ppk2_protocol import (
     format_metadata,
     parse_metadata,
 )
+from tinyjoule.host.sim.monitors.base import SerialMonitorDevice
 from tinyjoule.host.sim.monitors.lpm01a import AnalogFrontEnd, set_supply
 
 SIM_CALIBRATION = Calibration(
@@ -94,8 +95,10 @@ class _Injections:
     drops: list[tuple[int, int]] = field(default_factory=list)
 
 
-class SimulatedPpk2:
+class SimulatedPpk2(SerialMonitorDevice):
     """The PPK2 firmware over a virtual clock; see the module docstring."""
+
+    stale_start = b"\x06"  # average start
 
     def __init__(
         self,
@@ -109,8 +112,7 @@ class SimulatedPpk2:
     ) -> None:
         if not 0 <= pin_channel <= 7:
             raise ValueError(f"pin_channel must be 0-7 (D0-D7), not {pin_channel}")
-        self.front_end = front_end
-        self.noise_a = noise_a
+        super().__init__(front_end, noise_a=noise_a, seed=seed)
         self.calibration_fault: str | None = None
         self.mode = SOURCE_MODE
         self.vdd_mv = INITIAL_VDD_MV
@@ -163,9 +165,10 @@ class SimulatedPpk2:
             self.commands_received.append(command)
             self._command(command, now_s)
 
-    def output(self, until_s: float) -> bytes:
-        """Everything sent by ``until_s``."""
-        self._render(until_s)
+    def output(self, until_s: float, max_bytes: int | None = None) -> bytes:
+        """Everything sent by ``until_s`` (about ``max_bytes`` of the stream at most; the rest
+        comes with the next call)."""
+        self._render(until_s, max_bytes)
         if self._acq is not None:
             self._acq.taken_k = self._acq.next_k
         out = b"".join(self._queue)
@@ -254,11 +257,13 @@ class SimulatedPpk2:
             return 1
         return 1 if rising and rising[-1] > falling[-1] else 0
 
-    def _render(self, until_s: float) -> None:
+    def _render(self, until_s: float, max_bytes: int | None = None) -> None:
         acq = self._acq
         if acq is None or until_s < acq.t0:
             return
         k_end = math.floor((until_s - acq.t0) * SAMPLE_RATE_HZ + 1e-9)
+        if max_bytes is not None:
+            k_end = min(k_end, acq.next_k + max(1, max_bytes // 4))
         while k_end > acq.next_k:  # in cache-sized blocks
             k1 = min(k_end, acq.next_k + RENDER_BLOCK)
             words = self._words(acq, acq.next_k, k1)

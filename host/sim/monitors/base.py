@@ -1,0 +1,54 @@
+"""What a simulated monitor provides to the bench that hosts it (``sim.monitor_attachment``).
+
+A simulator named in a monitor kind's facts (``facts.simulator = "module:Class"``) is built
+with ``Class.for_bench(bench)`` and measures ``bench.front_end`` (the board's supply current
+and timestamp pin). A serial instrument (``serial = True``) then takes host bytes with
+``receive(data, now_s)`` and gives its own with ``output(until_s, max_bytes)``, says whether
+it powers the target (``target_powered``) and how many samples it streamed
+(``samples_streamed``), and what an earlier run left it doing (``stale_start``: the bytes
+that started a stream). ``apply_fault`` injects stream faults (``sim.config.MonitorFault``).
+``SerialMonitorDevice`` gives the shared parts; a third party's simulator may use it too.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from tinyjoule.errors import ConfigurationError
+
+
+class SerialMonitorDevice(ABC):
+    """Shared parts of a simulated serial monitor: construction from a bench and faults."""
+
+    serial = True
+    stale_start = b""
+
+    def __init__(self, front_end: Any, *, noise_a: float = 0.0, seed: int = 0) -> None:
+        self.front_end = front_end
+        self.noise_a = noise_a
+        self.seed = seed
+
+    @classmethod
+    def for_bench(cls, bench: Any) -> Any:
+        profile = bench.config.profile
+        return cls(bench.front_end, noise_a=profile.current_noise_a, seed=profile.seed)
+
+    @abstractmethod
+    def inject_drop(self, after_samples: int, count: int) -> None:
+        """Withhold ``count`` samples after ``after_samples``, as a lossy link does."""
+
+    @abstractmethod
+    def inject_overrun(self, after_samples: int) -> None:
+        """Overrun the device buffer after ``after_samples`` samples."""
+
+    def apply_fault(self, fault: Any) -> None:
+        if fault.kind == "overrun":
+            self.inject_overrun(fault.after_samples)
+        elif fault.kind == "drop":
+            self.inject_drop(fault.after_samples, fault.count)
+        else:
+            raise ConfigurationError(
+                f"simulated {type(self).__name__}: cannot simulate a {fault.kind!r} fault; "
+                "use overrun, drop, stale, silent or unplug"
+            )
