@@ -1,8 +1,8 @@
 """LPM01A ``bin_hexa`` stream decoder: 2-byte samples and ``0xF0 <type> ... 0xFF 0xFF`` frames.
 
 A sample word is big-endian: high nibble = negative base-16 exponent, low 12 bits = mantissa,
-value = mantissa × 16^(-exp) in A or J (spec 1.5; exact in float64). Exponent nibble 0xF is
-reserved: a word whose high byte is 0xF0 starts a metadata frame:
+value = mantissa × 16^(-exp) in A or J (spec 1.5; exact in float32, which the samples are).
+Exponent nibble 0xF is reserved: a word whose high byte is 0xF0 starts a metadata frame:
 
 =====  ===========================================  =========================================
 type   payload                                      decoded as
@@ -22,12 +22,17 @@ the same ``event NN ris`` text it prints in ascii_dec, wrapped in an 0xF2 info f
 documented way this format carries text); the simulator does exactly that. Bit 31 of the
 0xF3 counter is masked off and counted in ``timestamp_flags`` (its meaning is unverified).
 
-Indices, events, stamps and drops follow the conventions in ``lpm01a_ascii``. A word with
+Indices, events, stamps and drops follow the conventions in ``lpm01a_stream``. A word with
 exponent 0xF that does not start a valid frame is skipped as garbage (2 bytes). Frames can
 have odd lengths (0xF3 is 9 bytes), so the word alignment restarts after every frame. With
 ``await_start_ack`` the stream is text until the line ``ack start``; the CR/LF bytes that
 follow it are skipped (a sample word cannot start with 0x0D or 0x0A: exponent 0 means >= 1 A,
 beyond the instrument's range). After the 0xF4 frame the stream is text again.
+
+Speed: frames are found by one vectorised scan for a 0xF0 byte followed by a frame type
+(sample words never hold either, since their high byte is below 0xF0), and the samples
+between two frames are one table lookup (float32, 256 kB, cache-resident); a stray reserved
+word shows up as NaN in that lookup and is dropped as garbage.
 """
 
 from __future__ import annotations
@@ -36,16 +41,12 @@ import sys
 
 import numpy as np
 
-from tinyjoule.errors import MeasurementError
 from tinyjoule.firmware_protocol import lpm01a_commands as commands
-from tinyjoule.host.instruments.lpm01a_ascii import (
+from tinyjoule.host.instruments.lpm01a_stream import (
     MAX_LINE_BYTES,
-    StreamTracker,
-    TextSink,
-    looks_like_text,
+    Lpm01aDecoder,
     parse_event_counter,
 )
-from tinyjoule.host.measurement.stream import StreamItem
 
 FRAME_START = 0xF0
 FRAME_END = b"\xff\xff"
@@ -68,54 +69,30 @@ WORD_VALUES = word_values()
 _NATIVE = np.arange(1 << 16, dtype=np.uint16)
 if sys.byteorder == "little":
     _NATIVE = _NATIVE.byteswap()
-_LUT = WORD_VALUES[_NATIVE]  # indexed by the word read in native byte order
+_LUT = WORD_VALUES[_NATIVE].astype(np.float32)  # by the word read in native byte order
 
 
-class BinHexaDecoder:
+class BinHexaDecoder(Lpm01aDecoder):
     """Incremental ``bin_hexa`` decoder; ``feed(bytes)`` returns the items completed so far."""
 
-    def __init__(
-        self,
-        sample_rate_hz: float,
-        unit: str,
-        *,
-        device: str = "LPM01A",
-        on_text: TextSink | None = None,
-        await_start_ack: bool = False,
-    ) -> None:
-        self.tracker = StreamTracker(device, sample_rate_hz, unit, BIN_MS_MODULUS)
-        self.on_text = on_text
-        self.awaiting_start = await_start_ack
-        self.ended = False
-        self.garbage_bytes = 0
+    ms_modulus = BIN_MS_MODULUS
+
+    def __init__(self, sample_rate_hz: float, unit: str, **kwargs) -> None:
+        super().__init__(sample_rate_hz, unit, **kwargs)
         self.voltage_mv: int | None = None
         self.power_downs = 0
         self.timestamp_flags = 0
         self._skip_newlines = False
-        self._tail = b""
-        self._failure: MeasurementError | None = None
 
-    @property
-    def next_index(self) -> int:
-        return self.tracker.next_index
-
-    def feed(self, data: bytes) -> list[StreamItem]:
-        if self._failure is not None:
-            raise self._failure
-        buf = self._tail + bytes(data) if self._tail else bytes(data)
-        try:
-            pos = self._text(buf, 0)
-            if not (self.awaiting_start or self.ended):
-                pos = self._binary(buf, pos)
-                pos = self._text(buf, pos)
-        except MeasurementError as exc:
-            self._failure = exc
-            raise
-        self._tail = buf[pos:]
-        return self.tracker.take()
+    def _decode(self, buf: bytes) -> int:
+        pos = self._text_lines(buf, 0)
+        if not (self.awaiting_start or self.ended):
+            pos = self._binary(buf, pos)
+            pos = self._text_lines(buf, pos)
+        return pos
 
     # -- text before ``ack start`` and after the end frame ------------------------------
-    def _text(self, buf: bytes, pos: int) -> int:
+    def _text_lines(self, buf: bytes, pos: int) -> int:
         while self.awaiting_start or self.ended:
             newline = buf.find(b"\n", pos)
             if newline < 0:
@@ -124,20 +101,11 @@ class BinHexaDecoder:
                     return len(buf)
                 return pos
             for segment in commands.text_segments(buf[pos:newline]):
-                self._text_segment(segment)
+                self._text(segment)
             pos = newline + 1
             if not (self.awaiting_start or self.ended):
                 self._skip_newlines = True
         return pos
-
-    def _text_segment(self, segment: str) -> None:
-        reply = commands.parse_reply(segment)
-        if self.awaiting_start and reply and reply.kind == "ack" and reply.command == "start":
-            self.awaiting_start = False
-        if not looks_like_text(segment):
-            self.garbage_bytes += len(segment)
-        elif self.on_text is not None:
-            self.on_text(segment)
 
     # -- binary --------------------------------------------------------------------------
     def _binary(self, buf: bytes, pos: int) -> int:
@@ -147,18 +115,20 @@ class BinHexaDecoder:
             if pos == len(buf):
                 return pos
             self._skip_newlines = False
-        a = np.frombuffer(buf, np.uint8)
-        reserved = np.flatnonzero(a[pos:] >= FRAME_START) + pos
-        by_parity = (reserved[(reserved & 1) == 0], reserved[(reserved & 1) == 1])
         n = len(buf)
+        a = np.frombuffer(buf, np.uint8)
+        starts = np.flatnonzero(a[pos : n - 1] == FRAME_START) + pos
+        if len(starts):  # a frame start is 0xF0 and a frame type
+            kinds = a[starts + 1]
+            starts = starts[(kinds >= ERROR_TEXT) & (kinds <= VOLTAGE)].tolist()
+        candidates = iter(starts)
+        frame = next(candidates, n)
         while not self.ended:
-            candidates = by_parity[pos & 1]
-            j = int(np.searchsorted(candidates, pos))
-            frame = int(candidates[j]) if j < len(candidates) else n
+            while frame < n and (frame < pos or (frame - pos) & 1):  # not on a word boundary
+                frame = next(candidates, n)
             stop = frame if frame < n else pos + (n - pos) // 2 * 2
             if stop > pos:
-                words = np.frombuffer(buf, np.uint16, (stop - pos) // 2, pos)
-                self.tracker.samples(_LUT.take(words))
+                self._words(buf, pos, stop)
             if frame >= n:
                 return stop
             after = self._frame(buf, frame)
@@ -166,6 +136,15 @@ class BinHexaDecoder:
                 return frame
             pos = after
         return pos
+
+    def _words(self, buf: bytes, start: int, stop: int) -> None:
+        """Samples of the whole words in ``buf[start:stop]``; reserved words are garbage."""
+        values = _LUT.take(np.frombuffer(buf, np.uint16, (stop - start) // 2, start))
+        if np.isnan(values.sum()):
+            bad = np.isnan(values)
+            self.garbage_bytes += 2 * int(bad.sum())
+            values = values[~bad]
+        self.tracker.samples(values)
 
     def _frame(self, buf: bytes, at: int) -> int | None:
         """Handle the frame at ``at``; the position after it, or None if it is incomplete."""

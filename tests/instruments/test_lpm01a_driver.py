@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 import sim_port
+from fake_front_end import FakeFrontEnd
 from serial import SerialException
 from sim_port import SimPort
 
@@ -271,30 +272,11 @@ def test_stop_and_read_end_on_a_board_that_ignores_stop() -> None:
 
 
 # -- against the simulated LPM01A -----------------------------------------------------------
-class FrontEnd:
-    def __init__(self, current_a: float, falling: list[float]) -> None:
-        self.current_a = current_a
-        self.falling = falling
-
-    def supply_voltage_v(self) -> float:
-        return 1.8
-
-    def charge_c(self, start_s: float, end_s: float) -> float:
-        return self.current_a * (end_s - start_s)
-
-    def charge_per_period_c(self, t0: float, fs: float, k0: int, n: int) -> np.ndarray:
-        return np.full(n, self.current_a / fs)
-
-    def falling_edges_s(self, start_s: float, end_s: float) -> list[float]:
-        return [t for t in self.falling if start_s <= t < end_s]
-
-    def rising_edges_s(self, start_s: float, end_s: float) -> list[float]:
-        return []
 
 
 def session(fmt: str, output: str, **device_kwargs) -> tuple[Lpm01a, SimPort]:
     t0 = 0.25
-    device = SimulatedLpm01a(FrontEnd(1.234e-3, [t0 + 0.0125, t0 + 1.5]), **device_kwargs)
+    device = SimulatedLpm01a(FakeFrontEnd(1.234e-3, [t0 + 0.0125, t0 + 1.5]), **device_kwargs)
     port = SimPort(device)
     monitor = driver(port)
     monitor.open()

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from fake_front_end import FakeFrontEnd
 from serial import SerialException
 from sim_port import ScriptPort, SimPort
 
@@ -300,33 +301,12 @@ def test_auto_finds_the_data_port(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # -- against the simulated PPK2 --------------------------------------------------------------
-class FrontEnd:
-    """Constant current; timestamp-pin edges at given times (idle high)."""
-
-    def __init__(self, current_a: float, falling=(), rising=()) -> None:
-        self.current_a = current_a
-        self.falling, self.rising = sorted(falling), sorted(rising)
-
-    def supply_voltage_v(self) -> float:
-        return 1.8
-
-    def charge_c(self, start_s: float, end_s: float) -> float:
-        return self.current_a * (end_s - start_s)
-
-    def charge_per_period_c(self, t0: float, fs: float, k0: int, n: int) -> np.ndarray:
-        return np.full(n, self.current_a / fs)
-
-    def falling_edges_s(self, start_s: float, end_s: float) -> list[float]:
-        return [t for t in self.falling if start_s <= t < end_s]
-
-    def rising_edges_s(self, start_s: float, end_s: float) -> list[float]:
-        return [t for t in self.rising if start_s <= t < end_s]
 
 
 T0 = 0.25
 
 
-def session(front_end: FrontEnd, config: MonitorConfig | None = None, **device_kwargs):
+def session(front_end: FakeFrontEnd, config: MonitorConfig | None = None, **device_kwargs):
     device = SimulatedPpk2(front_end, **device_kwargs)
     port = SimPort(device)
     monitor = driver(port)
@@ -353,7 +333,7 @@ def nearest(rng: int, current: float) -> float:
 def test_measures_the_simulated_board_exactly() -> None:
     """1.234 mA reads as range 1's nearest code in every sample; edges at t0 + 12.5 ms and
     t0 + 1.5 s fall during samples 1250 and 150000: events 1251 and 150001."""
-    front_end = FrontEnd(1.234e-3, falling=[T0 + 0.0125, T0 + 1.5], rising=[T0 + 0.015])
+    front_end = FakeFrontEnd(1.234e-3, falling=[T0 + 0.0125, T0 + 1.5], rising=[T0 + 0.015])
     monitor, port = session(front_end)
     port.now += 2.000005
     values, others = collect(monitor, [])
@@ -369,7 +349,7 @@ def test_measures_the_simulated_board_exactly() -> None:
 
 
 def test_rising_edges_on_d5_in_ampere_mode() -> None:
-    front_end = FrontEnd(20e-3, falling=[T0 + 0.1], rising=[T0 + 0.10251])
+    front_end = FakeFrontEnd(20e-3, falling=[T0 + 0.1], rising=[T0 + 0.10251])
     config = MonitorConfig(1.8, 100_000, "current", "ampere", "rising", event_channel=5)
     monitor, port = session(front_end, config, pin_channel=5, other_logic=0b1000_0001)
     port.now += 0.5
@@ -380,7 +360,7 @@ def test_rising_edges_on_d5_in_ampere_mode() -> None:
 
 
 def test_counter_gaps_from_the_device_are_reported_where_they_happened() -> None:
-    monitor, port = session(FrontEnd(5e-3, falling=[T0 + 0.3]))
+    monitor, port = session(FakeFrontEnd(5e-3, falling=[T0 + 0.3]))
     port.device.inject_drop(12_345, 17)
     port.device.inject_overrun(20_000)  # 4000 samples: the 6-bit counter shows 4000 % 64
     port.now += 0.5
@@ -393,30 +373,20 @@ def test_counter_gaps_from_the_device_are_reported_where_they_happened() -> None
 
 
 def test_a_damaged_simulated_unit_is_refused() -> None:
-    device = SimulatedPpk2(FrontEnd(1e-3))
+    device = SimulatedPpk2(FakeFrontEnd(1e-3))
     device.inject_calibration("absurd")
     with pytest.raises(Ppk2CalibrationError, match="zetta-ampere"):
         driver(SimPort(device)).open()
 
 
-class Step(FrontEnd):
+def step_up(at: float) -> FakeFrontEnd:
     """0.2 mA until ``at``, then 20 mA: range 0 -> range 2."""
-
-    def __init__(self, at: float) -> None:
-        super().__init__(0.0)
-        self.at = at
-
-    def charge_per_period_c(self, t0: float, fs: float, k0: int, n: int) -> np.ndarray:
-        bounds = t0 + (k0 + np.arange(n + 1)) / fs
-        charge = np.where(
-            bounds < self.at, 0.2e-3 * bounds, 0.2e-3 * self.at + 20e-3 * (bounds - self.at)
-        )
-        return np.diff(charge)
+    return FakeFrontEnd(steps=((0.0, 0.2e-3), (at, 20e-3)))
 
 
 def test_a_range_switch_transient_is_hidden_by_the_spike_filter() -> None:
     step = T0 + 0.001  # exactly the start of sample 100
-    raw_monitor, raw_port = session(Step(step))
+    raw_monitor, raw_port = session(step_up(step))
     raw_monitor.spike_filter = False
     raw_monitor.stop()
     raw_monitor.start()
@@ -425,7 +395,7 @@ def test_a_range_switch_transient_is_hidden_by_the_spike_filter() -> None:
     low, high = nearest(0, 0.2e-3), nearest(2, 20e-3)
     assert (raw[:100] == low).all() and (raw[101:] == high).all()
     assert raw[100] == nearest(2, 20e-3 + 0.5 * (20e-3 - 0.2e-3))  # the settling spike
-    monitor, port = session(Step(step))
+    monitor, port = session(step_up(step))
     port.now += 0.002
     values, _ = collect(monitor, monitor.stop())
     ema = low

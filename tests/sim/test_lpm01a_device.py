@@ -4,37 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fake_front_end import FakeFrontEnd, SuppliedFakeFrontEnd
 
 from tinyjoule.errors import MeasurementError
 from tinyjoule.host.instruments.lpm01a_ascii import AsciiDecoder
 from tinyjoule.host.instruments.lpm01a_binary import WORD_VALUES, BinHexaDecoder
 from tinyjoule.host.measurement.stream import Event, MonitorStatus, SampleBlock, SampleDrop
 from tinyjoule.host.sim.monitors.lpm01a import SimulatedLpm01a, bin_words, quantise_ascii
-
-
-class FrontEnd:
-    """Constant current, timestamp-pin edges at given times."""
-
-    def __init__(self, current_a=1.234e-3, falling=(), rising=(), voltage_v=1.8) -> None:
-        self.current_a = current_a
-        self.falling = sorted(falling)
-        self.rising = sorted(rising)
-        self.voltage_v = voltage_v
-
-    def supply_voltage_v(self) -> float:
-        return self.voltage_v
-
-    def charge_c(self, start_s: float, end_s: float) -> float:
-        return self.current_a * (end_s - start_s)
-
-    def charge_per_period_c(self, t0: float, fs: float, k0: int, n: int) -> np.ndarray:
-        return np.full(n, self.current_a / fs)
-
-    def falling_edges_s(self, start_s: float, end_s: float) -> list[float]:
-        return [t for t in self.falling if start_s <= t < end_s]
-
-    def rising_edges_s(self, start_s: float, end_s: float) -> list[float]:
-        return [t for t in self.rising if start_s <= t < end_s]
 
 
 def send(device: SimulatedLpm01a, *lines: str, at: float = 0.0) -> bytes:
@@ -44,7 +20,7 @@ def send(device: SimulatedLpm01a, *lines: str, at: float = 0.0) -> bytes:
 
 
 def started(front_end=None, fmt="ascii_dec", output="current", freq="1k", at=0.0, **kwargs):
-    device = SimulatedLpm01a(front_end or FrontEnd(), **kwargs)
+    device = SimulatedLpm01a(front_end or FakeFrontEnd(), **kwargs)
     setup = ["htc", "acqtime inf", "trigdelay 0", "eventsrc d7 fal", f"output {output}"]
     setup += [f"format {fmt}", f"freq {freq}", "volt 1800m", "pwr on nostatus", "start"]
     reply = send(device, *setup, at=at)
@@ -65,7 +41,7 @@ def decoded(device, fmt="ascii_dec", rate=1000, upto=2.0, unit="A", stop=True):
 
 
 def test_replies_are_the_bytes_the_real_board_sends() -> None:
-    device = SimulatedLpm01a(FrontEnd())
+    device = SimulatedLpm01a(FakeFrontEnd())
     assert send(device, "htc") == b"\r\nPowerShield > ack htc\r\n\r\n"
     assert send(device, "volt 3300m") == b"\r\nPowerShield > ack volt 3300m\r\n\r\n"
     assert send(device, "version") == b"\r\nPowerShield > ack version 1.0.7\r\n\r\n"
@@ -84,7 +60,7 @@ def test_replies_are_the_bytes_the_real_board_sends() -> None:
 
 
 def test_lcd_needs_host_control_and_quotes() -> None:
-    device = SimulatedLpm01a(FrontEnd())
+    device = SimulatedLpm01a(FakeFrontEnd())
     assert b"send 'htc' first" in send(device, 'lcd 1 "tinyjoule"')
     assert send(device, "htc", 'lcd 1 "tinyjoule"').endswith(b'ack lcd 1 "tinyjoule"\r\n\r\n')
     assert device.lcd[0] == "tinyjoule"
@@ -101,7 +77,7 @@ def test_lcd_needs_host_control_and_quotes() -> None:
      ("bin_hexa", "current", "100k", "inf", None)],
 )  # fmt: skip
 def test_rate_limits_are_enforced_at_start(fmt, output, freq, acqtime, refused) -> None:
-    device = SimulatedLpm01a(FrontEnd())
+    device = SimulatedLpm01a(FakeFrontEnd())
     send(device, f"format {fmt}", f"output {output}", f"freq {freq}", f"acqtime {acqtime}")
     reply = send(device, "start")
     if refused is None:
@@ -133,14 +109,14 @@ def test_current_stream_is_exact_with_stamps_and_the_end(fmt: str) -> None:
 
 
 def test_bin_hexa_stream_starts_with_a_voltage_frame_after_the_ack() -> None:
-    device = SimulatedLpm01a(FrontEnd())
+    device = SimulatedLpm01a(FakeFrontEnd())
     reply = send(device, "format bin_hexa", "volt 1800m", "acqtime inf", "start")
     assert reply.endswith(b"\r\nPowerShield > ack start\r\n\r\n\xf0\xf7\x07\x08\xff\xff")
 
 
 @pytest.mark.parametrize("fmt", ["ascii_dec", "bin_hexa"])
 def test_energy_output_is_voltage_times_charge_per_period(fmt: str) -> None:
-    front = FrontEnd(current_a=2.5e-3, voltage_v=3.0)
+    front = FakeFrontEnd(current_a=2.5e-3, voltage_v=3.0)
     values, _, _, _ = decoded(started(front, fmt, "energy", "2k"), fmt, 2000, 0.5, "J")
     joules = 3.0 * 2.5e-3 / 2000
     if fmt == "ascii_dec":
@@ -152,15 +128,8 @@ def test_energy_output_is_voltage_times_charge_per_period(fmt: str) -> None:
     assert expected == pytest.approx(joules, rel=2e-3)
 
 
-class SuppliedFrontEnd(FrontEnd):
-    """A front end whose supply the monitor sets, as the bench's ``BoardFrontEnd``."""
-
-    def set_supply_voltage_v(self, voltage_v: float) -> None:
-        self.voltage_v = voltage_v
-
-
 def test_volt_sets_the_supply_of_the_board_it_powers() -> None:
-    front = SuppliedFrontEnd(current_a=2.5e-3, voltage_v=1.8)
+    front = SuppliedFakeFrontEnd(current_a=2.5e-3, voltage_v=1.8)
     device = SimulatedLpm01a(front)
     assert send(device, "volt 2500m").endswith(b"ack volt 2500m\r\n\r\n")
     assert front.voltage_v == 2.5 and device.voltage_v == 2.5
@@ -178,7 +147,7 @@ def test_volt_sets_the_supply_of_the_board_it_powers() -> None:
 def test_an_edge_during_sample_i_minus_1_is_an_event_at_index_i(fmt: str) -> None:
     t0, fs = 0.25, 1000
     edges = [t0 - 0.1, t0 + 2.5 / fs, t0 + 3 / fs, t0 + 999.2 / fs, t0 + 1.0, t0 + 1.5]
-    front = FrontEnd(falling=edges, rising=[t0 + 7.5 / fs])
+    front = FakeFrontEnd(falling=edges, rising=[t0 + 7.5 / fs])
     device = started(front, fmt, at=t0)
     _, others, _, _ = decoded(device, fmt, upto=t0 + 1.7)
     events = [item for item in others if isinstance(item, Event)]
@@ -188,7 +157,7 @@ def test_an_edge_during_sample_i_minus_1_is_an_event_at_index_i(fmt: str) -> Non
 
 
 def test_output_is_the_same_however_often_the_host_reads() -> None:
-    front = FrontEnd(falling=[0.0105, 0.5, 1.0, 1.2345])
+    front = FakeFrontEnd(falling=[0.0105, 0.5, 1.0, 1.2345])
     whole = started(front).output(2.0)
     device = started(front)
     pieces = b"".join(device.output(t) for t in np.arange(0.0, 2.0, 0.0137))
@@ -239,7 +208,7 @@ def test_noise_is_seeded() -> None:
 
 
 def test_target_power_follows_pwr_and_pwrend() -> None:
-    device = SimulatedLpm01a(FrontEnd())
+    device = SimulatedLpm01a(FakeFrontEnd())
     assert not device.target_powered
     send(device, "acqtime 10m", "freq 1k", "trigdelay 0")
     send(device, "start")
@@ -263,7 +232,7 @@ def test_psrst_restores_power_up_defaults() -> None:
 )
 def test_a_million_samples_render_in_one_call(fmt, freq, seconds) -> None:
     """Render speed is a benchmark figure (benchmarks/lpm01a_decode.py), not a timed test."""
-    front = FrontEnd(falling=list(np.arange(0.01, seconds, 0.01)))
+    front = FakeFrontEnd(falling=list(np.arange(0.01, seconds, 0.01)))
     device = started(front, fmt, freq=freq)
     data = device.output(float(seconds))
     assert len(data) >= 1_000_000 * (2 if fmt == "bin_hexa" else 9)

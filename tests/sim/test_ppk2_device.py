@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fake_front_end import FakeFrontEnd, SuppliedFakeFrontEnd
 
 from tinyjoule.firmware_protocol.ppk2_protocol import (
     calibration_from_metadata,
@@ -17,38 +18,8 @@ from tinyjoule.host.sim.monitors.ppk2 import SIM_CALIBRATION, TRANSIENT, Simulat
 FS = 100_000
 
 
-class FrontEnd:
-    """Piecewise-constant current ``[(from_s, amperes), ...]``; pin edges at given times."""
-
-    def __init__(self, steps=((0.0, 1e-3),), falling=(), rising=()) -> None:
-        self.steps = sorted(steps)
-        self.falling, self.rising = sorted(falling), sorted(rising)
-
-    def supply_voltage_v(self) -> float:
-        return 1.8
-
-    def _charge_at(self, t: np.ndarray) -> np.ndarray:
-        total = np.zeros_like(t)
-        for (start, amps), (end, _) in zip(self.steps, [*self.steps[1:], (np.inf, 0)], strict=True):
-            total += amps * np.clip(np.minimum(t, end) - start, 0, None)
-        return total
-
-    def charge_c(self, start_s: float, end_s: float) -> float:
-        q = self._charge_at(np.array([start_s, end_s]))
-        return float(q[1] - q[0])
-
-    def charge_per_period_c(self, t0: float, fs: float, k0: int, n: int) -> np.ndarray:
-        return np.diff(self._charge_at(t0 + (k0 + np.arange(n + 1)) / fs))
-
-    def falling_edges_s(self, start_s: float, end_s: float) -> list[float]:
-        return [t for t in self.falling if start_s <= t < end_s]
-
-    def rising_edges_s(self, start_s: float, end_s: float) -> list[float]:
-        return [t for t in self.rising if start_s <= t < end_s]
-
-
 def started(front_end=None, at: float = 0.0, volts_mv: int = 1800, **kwargs) -> SimulatedPpk2:
-    device = SimulatedPpk2(front_end or FrontEnd(), **kwargs)
+    device = SimulatedPpk2(front_end or FakeFrontEnd(), **kwargs)
     for command in (b"\x11\x02", source_voltage_command(volts_mv), b"\x0c\x01", b"\x06"):
         device.receive(command, at)
     return device
@@ -65,7 +36,7 @@ def fields(data: bytes) -> dict[str, np.ndarray]:
 
 
 def test_commands_may_arrive_byte_by_byte_and_unknown_opcodes_are_skipped() -> None:
-    device = SimulatedPpk2(FrontEnd())
+    device = SimulatedPpk2(FakeFrontEnd())
     for byte in b"\x11\x01\x0d\x0c\xe4\x03\x0c\x01":
         device.receive(bytes([byte]), 0.0)
     assert device.commands_received == [b"\x11\x01", b"\x0d\x0c\xe4", b"\x0c\x01"]
@@ -76,7 +47,7 @@ def test_commands_may_arrive_byte_by_byte_and_unknown_opcodes_are_skipped() -> N
 
 
 def test_the_metadata_reply_reads_back_as_the_calibration_it_measures_with() -> None:
-    device = SimulatedPpk2(FrontEnd())
+    device = SimulatedPpk2(FakeFrontEnd())
     device.receive(source_voltage_command(2500) + b"\x11\x01\x19", 0.0)
     reply = device.output(0.0)
     assert reply.startswith(b"Calibrated: 0\nR0: 1015.2000\n") and reply.endswith(b"IA: 58\nEND\n")
@@ -105,7 +76,7 @@ def test_samples_stream_per_whole_period_with_a_free_running_counter() -> None:
     ("current", "rng"), [(0.2e-3, 0), (5e-3, 1), (20e-3, 2), (0.5, 3), (5.0, 4)]
 )
 def test_each_current_is_the_nearest_code_of_its_range(current: float, rng: int) -> None:
-    device = started(FrontEnd(((0.0, current),)))
+    device = started(FakeFrontEnd(steps=((0.0, current),)))
     f = fields(device.output(0.001))
     table = current_table(SIM_CALIBRATION, 1800)[rng]
     assert (f["range"] == rng).all()
@@ -114,7 +85,7 @@ def test_each_current_is_the_nearest_code_of_its_range(current: float, rng: int)
 
 def test_auto_ranging_switches_with_hysteresis_and_a_settling_transient() -> None:
     steps = ((0.0, 20e-3), (0.001, 8e-3), (0.002, 5e-3), (0.003, 0.2e-3), (0.004, 20e-3))
-    device = started(FrontEnd(steps))
+    device = started(FakeFrontEnd(steps=steps))
     f = fields(device.output(0.005))
     r = f["range"]
     assert (r[:100] == 2).all() and (r[100:200] == 2).all()  # 8 mA fits range 1 only loosely
@@ -129,7 +100,7 @@ def test_auto_ranging_switches_with_hysteresis_and_a_settling_transient() -> Non
 def test_the_pin_and_other_inputs_are_in_the_logic_byte() -> None:
     """Idle high; an edge at t shows from sample floor((t - t0) fs) on."""
     t0 = 0.25
-    front_end = FrontEnd(falling=[t0 + 0.000105], rising=[t0 + 0.00020])
+    front_end = FakeFrontEnd(falling=[t0 + 0.000105], rising=[t0 + 0.00020])
     device = started(front_end, at=t0, pin_channel=6, other_logic=0b0100_0011)
     logic = fields(device.output(t0 + 0.0003))["logic"]
     pin = (logic >> 6) & 1
@@ -138,7 +109,7 @@ def test_the_pin_and_other_inputs_are_in_the_logic_byte() -> None:
 
 
 def test_a_low_pin_at_start_and_an_unpowered_dut() -> None:
-    device = SimulatedPpk2(FrontEnd(((0.0, 5e-3),), falling=[0.1]))
+    device = SimulatedPpk2(FakeFrontEnd(steps=((0.0, 5e-3),), falling=[0.1]))
     device.receive(b"\x06", 0.2)  # the pin went low before the start; the DUT is off
     f = fields(device.output(0.2001))
     assert (f["logic"] == 0).all() and (f["range"] == 0).all()
@@ -147,7 +118,7 @@ def test_a_low_pin_at_start_and_an_unpowered_dut() -> None:
 
 
 def test_injected_drops_leave_a_counter_gap() -> None:
-    device = SimulatedPpk2(FrontEnd())
+    device = SimulatedPpk2(FakeFrontEnd())
     device.inject_drop(100, 5)  # before the host opens it: a stop while idle keeps it
     device.receive(b"\x07\x0c\x01\x06", 0.0)
     f = fields(device.output(0.002))
@@ -158,35 +129,23 @@ def test_injected_drops_leave_a_counter_gap() -> None:
 
 
 def test_noise_is_seeded() -> None:
-    a = started(FrontEnd(((0.0, 20e-3),)), noise_a=50e-6, seed=3).output(0.01)
-    b = started(FrontEnd(((0.0, 20e-3),)), noise_a=50e-6, seed=3).output(0.01)
-    c = started(FrontEnd(((0.0, 20e-3),)), noise_a=50e-6, seed=4).output(0.01)
+    a = started(FakeFrontEnd(steps=((0.0, 20e-3),)), noise_a=50e-6, seed=3).output(0.01)
+    b = started(FakeFrontEnd(steps=((0.0, 20e-3),)), noise_a=50e-6, seed=3).output(0.01)
+    c = started(FakeFrontEnd(steps=((0.0, 20e-3),)), noise_a=50e-6, seed=4).output(0.01)
     assert a == b and a != c and len(set(fields(a)["adc"].tolist())) > 10
 
 
 def test_ten_seconds_render_in_one_call() -> None:
     """Render speed is a benchmark figure (benchmarks/ppk2_decode.py), not a timed test."""
     steps = [(k * 0.05, 18e-3 if k % 2 else 23e-3) for k in range(200)]
-    device = started(FrontEnd(steps), noise_a=50e-6)
+    device = started(FakeFrontEnd(steps=steps), noise_a=50e-6)
     data = device.output(10.0)
     assert len(data) == 4 * 1_000_000
     assert fields(data)["counter"][-3:].tolist() == [(1_000_000 - k) % 64 for k in (3, 2, 1)]
 
 
-class SuppliedFrontEnd(FrontEnd):
-    """A front end whose supply the monitor sets, as the bench's ``BoardFrontEnd``."""
-
-    voltage_v = 1.8
-
-    def supply_voltage_v(self) -> float:
-        return self.voltage_v
-
-    def set_supply_voltage_v(self, voltage_v: float) -> None:
-        self.voltage_v = voltage_v
-
-
 def test_in_source_mode_the_regulator_voltage_is_the_board_supply() -> None:
-    front = SuppliedFrontEnd()
+    front = SuppliedFakeFrontEnd()
     device = SimulatedPpk2(front)
     device.receive(b"\x11\x01" + source_voltage_command(2500), 0.0)  # ampere mode
     assert device.vdd_mv == 2500 and front.voltage_v == 1.8  # an external supply feeds it
@@ -196,4 +155,4 @@ def test_in_source_mode_the_regulator_voltage_is_the_board_supply() -> None:
     assert front.voltage_v == 3.0
     device.receive(b"\x11\x01" + source_voltage_command(1200), 0.0)
     assert device.vdd_mv == 1200 and front.voltage_v == 3.0
-    started(FrontEnd(), volts_mv=2000)  # a front end without a settable supply is fine
+    started(FakeFrontEnd(), volts_mv=2000)  # a front end without a settable supply is fine
