@@ -25,7 +25,7 @@ from tinyjoule.host.instruments.lpm01a_binary import BinHexaDecoder
 from tinyjoule.host.measurement.integration import StreamIntegrator, UncertaintyModel
 from tinyjoule.host.measurement.stream import Event, SampleBlock
 from tinyjoule.host.measurement.trace_file import TraceWriter
-from tinyjoule.host.sim.monitors.lpm01a import bin_records
+from tinyjoule.host.sim.monitors.lpm01a_formats import bin_records
 
 FS = 100_000
 EVENT_EVERY_S = 6

@@ -15,7 +15,7 @@ import numpy as np
 from tinyjoule.host.instruments.lpm01a_ascii import AsciiDecoder
 from tinyjoule.host.instruments.lpm01a_binary import BinHexaDecoder
 from tinyjoule.host.measurement.stream import SampleBlock
-from tinyjoule.host.sim.monitors.lpm01a import ascii_records, bin_records
+from tinyjoule.host.sim.monitors.lpm01a_formats import ascii_records, bin_records
 
 EVENT_EVERY = 10_000
 

@@ -8,10 +8,41 @@ boundaries) and reports timestamp-pin edges in a time range.
 from __future__ import annotations
 
 import bisect
+from typing import Protocol
 
 import numpy as np
 
 from tinyjoule.host.sim.power import PinRecorder, PowerRecorder
+
+
+class AnalogFrontEnd(Protocol):
+    """What the instrument measures: the bench's DUT supply current and timestamp pin.
+
+    A front end may also have ``set_supply_voltage_v(volts)`` (the bench's ``BoardFrontEnd``
+    does): a monitor that powers the board calls it when its output voltage is set."""
+
+    def supply_voltage_v(self) -> float: ...
+
+    def charge_c(self, start_s: float, end_s: float) -> float: ...
+
+    def charge_per_period_c(self, t0: float, fs: float, k0: int, n: int) -> np.ndarray: ...
+
+    def falling_edges_s(self, start_s: float, end_s: float) -> list[float]: ...
+
+    def rising_edges_s(self, start_s: float, end_s: float) -> list[float]: ...
+
+
+def set_supply(front_end: object, voltage_v: float) -> None:
+    """The monitor now supplies the board at ``voltage_v``: tell the front end, if it can be
+    told (test fakes may have a fixed voltage). Only the voltage follows: the board still
+    draws the profile's amperes at any voltage [tinyjoule simplification; a real board's
+    current changes with its supply], so energy scales with the voltage set."""
+    setter = getattr(front_end, "set_supply_voltage_v", None)
+    if setter is not None:
+        setter(voltage_v)
+
+
+# -- the two sample formats, device side ----------------------------------------------------
 
 
 class BoardFrontEnd:

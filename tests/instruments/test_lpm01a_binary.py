@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from tinyjoule.errors import MeasurementError
 from tinyjoule.host.instruments.lpm01a_binary import WORD_VALUES, BinHexaDecoder
 from tinyjoule.host.measurement.stream import Event, MonitorStatus, SampleBlock, SampleDrop
-from tinyjoule.host.sim.monitors.lpm01a import bin_words
+from tinyjoule.host.sim.monitors.lpm01a_formats import bin_words
 
 DEVICE = "LPM01A (COM7)"
 

@@ -25,7 +25,8 @@ from tinyjoule.host.instruments.lpm01a import Lpm01a
 from tinyjoule.host.instruments.lpm01a_binary import WORD_VALUES
 from tinyjoule.host.instruments.serial_link import MAX_REPLY_BYTES
 from tinyjoule.host.measurement.stream import Event, MonitorStatus, SampleBlock, SampleDrop
-from tinyjoule.host.sim.monitors.lpm01a import SimulatedLpm01a, bin_words, quantise_ascii
+from tinyjoule.host.sim.monitors.lpm01a import SimulatedLpm01a
+from tinyjoule.host.sim.monitors.lpm01a_formats import bin_words, quantise_ascii
 
 URL = "fake://lpm"
 DEVICE = f"LPM01A ({URL})"

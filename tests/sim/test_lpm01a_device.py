@@ -10,7 +10,8 @@ from tinyjoule.errors import MeasurementError
 from tinyjoule.host.instruments.lpm01a_ascii import AsciiDecoder
 from tinyjoule.host.instruments.lpm01a_binary import WORD_VALUES, BinHexaDecoder
 from tinyjoule.host.measurement.stream import Event, MonitorStatus, SampleBlock, SampleDrop
-from tinyjoule.host.sim.monitors.lpm01a import SimulatedLpm01a, bin_words, quantise_ascii
+from tinyjoule.host.sim.monitors.lpm01a import SimulatedLpm01a
+from tinyjoule.host.sim.monitors.lpm01a_formats import bin_words, quantise_ascii
 
 
 def send(device: SimulatedLpm01a, *lines: str, at: float = 0.0) -> bytes:

@@ -25,11 +25,12 @@ import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from tinyjoule.errors import ConfigurationError
+from tinyjoule.host.sim.analog import AnalogFrontEnd
 
 BASE_RATE_HZ = 2_000_000
 SAMPLE_ID_AT_ZERO = 7_340_032_123
@@ -43,13 +44,6 @@ MESSAGE_SAMPLES = 4096  # float samples per message at most
 MESSAGE_BYTES = 1 << 15  # GPI bytes per message at most (131 ms at 2 MHz)
 _TIME64_PER_S = 1 << 30
 _ERR_PARAMETER_INVALID, _ERR_NOT_FOUND, _ERR_IN_USE, _ERR_CLOSED = 5, 16, 21, 22
-
-
-class AnalogFrontEnd(Protocol):
-    def supply_voltage_v(self) -> float: ...
-    def charge_per_period_c(self, t0: float, fs: float, k0: int, n: int) -> np.ndarray: ...
-    def falling_edges_s(self, start_s: float, end_s: float) -> list[float]: ...
-    def rising_edges_s(self, start_s: float, end_s: float) -> list[float]: ...
 
 
 Callback = Callable[[str, Any], None]

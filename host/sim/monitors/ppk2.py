@@ -57,8 +57,8 @@ from tinyjoule.firmware_protocol.ppk2_protocol import (
     format_metadata,
     parse_metadata,
 )
+from tinyjoule.host.sim.analog import AnalogFrontEnd, set_supply
 from tinyjoule.host.sim.monitors.base import SerialMonitorDevice
-from tinyjoule.host.sim.monitors.lpm01a import AnalogFrontEnd, set_supply
 
 SIM_CALIBRATION = Calibration(
     r=(1015.2, 102.05, 10.31, 0.9624, 0.0521),
