@@ -8,6 +8,7 @@ clock and the pins.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -25,6 +26,9 @@ __all__ = ["FW_VERSION", "DeviceHooks", "DutFirmware", "FirmwareConfig"]
 
 _CMD_SIZE = 80  # EE_CMD_SIZE
 _TIMESTAMP_MODES = ("performance", "energy")
+
+
+_HEX_DIGITS = re.compile(r"(?:[0-9a-fA-F]{2})*")
 
 
 class DeviceHooks(Protocol):
@@ -269,6 +273,9 @@ class DutFirmware:
         if len(digits) % 2:
             self._line("e-[Insufficent number of hex digits]")
             return
+        if _HEX_DIGITS.fullmatch(digits):  # the usual case, all at once
+            self._db_store(bytes.fromhex(digits))
+            return
         for i in range(0, len(digits), 2):
             pair = digits[i : i + 2]
             if not is_hex_pair(pair):
@@ -282,6 +289,24 @@ class DutFirmware:
             if self._db_pos == self._db_size:
                 self._line("m-load-done")
                 return  # the rest of the digits is dropped
+
+    def _db_store(self, data: bytes) -> None:
+        """Store valid bytes as the digit loop would: ``m-load-done`` when the position
+        reaches the announced size (the rest dropped)."""
+        pos = self._db_pos
+        if pos < self._db_size and pos + len(data) >= self._db_size:
+            data = data[: self._db_size - pos]
+            done = True
+        else:
+            done = False
+        end = pos + len(data)
+        if end > len(self._db):
+            # Past MAX_DB_INPUT_SIZE the real firmware overwrites other RAM; we keep the data.
+            self._db.extend(bytes(end - len(self._db)))
+        self._db[pos:end] = data
+        self._db_pos = end
+        if done:
+            self._line("m-load-done")
 
     def _db_print(self) -> None:
         # The firmware prints db_size bytes, reading past its array when the size is too large;

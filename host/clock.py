@@ -45,9 +45,9 @@ class Clock(Protocol):
     def reader(self) -> AbstractContextManager[None]:
         """Marks the calling thread as a background reader for as long as it runs."""
 
-    def readers_idle(self) -> bool:
-        """True when every reader thread has read all its devices can give now (a real
-        clock cannot tell, and always says False)."""
+    def readers_idle(self) -> bool | None:
+        """True when every reader thread has read all its devices can give now, False when
+        one has not; None when the clock cannot tell (real time)."""
 
 
 class SystemClock:
@@ -78,8 +78,8 @@ class SystemClock:
     def reader(self) -> Iterator[None]:
         yield
 
-    def readers_idle(self) -> bool:
-        return False
+    def readers_idle(self) -> bool | None:
+        return None
 
 
 SYSTEM_CLOCK = SystemClock()

@@ -127,12 +127,17 @@ class MonitorPump:
 
     def sync(self, timeout_s: float = 5.0) -> None:
         """Return once the pump has read everything the monitor had sent before this call:
-        a whole read cycle started after it, or (a clock that can tell) the pump has read
-        all there is now."""
+        where the clock can tell, once the pump has read all there is; on real time, once a
+        whole read cycle that started after this call has ended."""
         with self._cond:
             target = self._cycles + 2
+
+            def caught_up() -> bool:
+                idle = self.clock.readers_idle()
+                return self._cycles >= target if idle is None else idle
+
             self._wait_until(
-                lambda: self._cycles >= target or self.clock.readers_idle(),
+                caught_up,
                 timeout_s,
                 lambda: (
                     f"the monitor stream stalled (no read completed within {timeout_s:g} s);"

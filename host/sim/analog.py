@@ -88,9 +88,23 @@ class BoardFrontEnd:
         return float(q[1] - q[0])
 
     def charge_per_period_c(self, t0: float, fs: float, k0: int, n: int) -> np.ndarray:
-        """Charge in each of the ``n`` sample periods [t0+(k0+i)/fs, t0+(k0+i+1)/fs)."""
+        """Charge in each of the ``n`` sample periods [t0+(k0+i)/fs, t0+(k0+i+1)/fs).
+
+        The charge is piecewise linear in time with knots where the current changes: a
+        block with no change is one value, any other one interpolation between the knots
+        (measured from the block's first knot, so no precision is lost to a large total)."""
+        self._refresh()
+        times, currents = self._times, self._currents
+        start, end = t0 + k0 / fs, t0 + (k0 + n) / fs
+        lo = max(int(np.searchsorted(times, start, side="right")) - 1, 0)
+        hi = max(int(np.searchsorted(times, end, side="right")) - 1, 0)
+        if lo == hi:
+            return np.full(n, currents[lo] / fs)
+        knots = np.append(times[lo : hi + 1], end + 1.0)
+        charge = np.append(self._cumulative[lo : hi + 1] - self._cumulative[lo], 0.0)
+        charge[-1] = charge[-2] + currents[hi] * (knots[-1] - knots[-2])
         bounds = t0 + (k0 + np.arange(n + 1, dtype=np.float64)) / fs
-        return np.diff(self._charge_at(bounds))
+        return np.diff(np.interp(bounds, knots, charge))
 
     def _edges(self, start_s: float, end_s: float, rising: bool) -> list[float]:
         edges = self._pin.edges

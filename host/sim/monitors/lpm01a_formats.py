@@ -47,19 +47,19 @@ def ascii_records(values: np.ndarray) -> np.ndarray:
 
 
 def bin_words(values: np.ndarray) -> np.ndarray:
-    """The 16-bit word (as an integer) for every value: the largest exponent 0-14 that keeps
-    the rounded mantissa within 12 bits; values beyond 4095 saturate."""
+    """The 16-bit word (uint16) for every value: the largest exponent 0-14 that keeps the
+    rounded mantissa within 12 bits; values beyond 4095 saturate."""
     v = np.clip(np.asarray(values, np.float64), 0.0, 4095.0)
-    safe = np.where(v > 0, v, 1.0)
-    exponent = np.clip(np.floor(np.log(4095.5 / safe) / np.log(16.0)), 0, 14).astype(np.int64)
-    for _ in range(2):
-        mantissa = np.rint(safe * 16.0**exponent)
-        exponent = np.where((mantissa > 4095) & (exponent > 0), exponent - 1, exponent)
-        up = np.minimum(exponent + 1, 14)
-        fits = (np.rint(safe * 16.0**up) <= 4095) & (exponent < 14)
-        exponent = np.where(fits, up, exponent)
-    mantissa = np.minimum(np.rint(safe * 16.0**exponent), 4095).astype(np.int64)
-    return np.where(v > 0, (exponent << 12) | mantissa, 0)
+    _, binary_exponent = np.frexp(v)  # v = m x 2**x with m in [0.5, 1)
+    exponent = np.clip((12 - binary_exponent) // 4, 0, 14)  # v x 16**e < 2**12, e largest
+    mantissa = np.rint(np.ldexp(v, 4 * exponent))
+    over = mantissa > 4095  # rounded up to 4096: one exponent less
+    if over.any():
+        exponent = np.where(over & (exponent > 0), exponent - 1, exponent)
+        mantissa = np.rint(np.ldexp(v, 4 * exponent))
+    words = (exponent.astype(np.uint16) << 12) | np.minimum(mantissa, 4095).astype(np.uint16)
+    words[v <= 0] = 0
+    return words
 
 
 def bin_records(values: np.ndarray) -> np.ndarray:
