@@ -6,8 +6,8 @@ unknown, so each boundary sample counts half, and half a boundary sample is the 
 of the uncertainty. Current samples give E = V x sum(I) / fs; energy samples give E = sum.
 
 ``StreamIntegrator`` does this block by block with bounded memory: it keeps the running
-sum at every block start and the last few blocks, so it can answer for any window whose
-boundary samples are still held.
+sum at every block start and the last ``KEEP_SAMPLES`` samples (whatever the size of the
+blocks), so it can answer for any window whose boundary samples are still held.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from tinyjoule.errors import MeasurementError
 from tinyjoule.host.measurement.stream import SampleBlock
 
 EDGE_SAMPLE_OFFSET = 1  # an event at index k: the edge lies in sample k - 1
+KEEP_SAMPLES = 1 << 20
+"""Recent samples the stream integrator holds for events reported after their sample."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +124,10 @@ class StreamIntegrator:
     Nothing else is kept, so memory does not grow with the length of the run.
     """
 
-    def __init__(self, keep_blocks: int = 64) -> None:
-        self._blocks: deque[tuple[SampleBlock, float]] = deque(maxlen=keep_blocks)
+    def __init__(self, keep_samples: int = KEEP_SAMPLES) -> None:
+        self.keep_samples = keep_samples
+        self._blocks: deque[tuple[SampleBlock, float]] = deque()
+        self._held = 0
         self._total = 0.0
         self._pending: set[int] = set()
         self._marks: dict[int, tuple[float, float]] = {}  # sample -> (sum before it, value)
@@ -141,6 +145,11 @@ class StreamIntegrator:
             )
         before = self._total
         self._blocks.append((block, before))
+        self._held += len(block.samples)
+        while len(self._blocks) > 1 and self._held - len(self._blocks[0][0].samples) >= (
+            self.keep_samples
+        ):
+            self._held -= len(self._blocks.popleft()[0].samples)
         self._total += float(np.sum(block.samples, dtype=np.float64))
         self.end_index = block.end_index
         if self._pending:

@@ -21,7 +21,7 @@ MODEL = UncertaintyModel(reading_relative=0.02, sample_rate_relative=1e-4)
 
 
 def _stream(samples: np.ndarray, cuts: list[int], unit: str, fs: float) -> StreamIntegrator:
-    integrator = StreamIntegrator(keep_blocks=len(cuts) + 2)
+    integrator = StreamIntegrator(keep_samples=len(samples))
     edges = [0, *sorted(set(c for c in cuts if 0 < c < len(samples))), len(samples)]
     for a, b in itertools.pairwise(edges):
         integrator.add(SampleBlock(samples[a:b], a, fs, unit))
@@ -105,8 +105,8 @@ def test_gap_in_blocks_is_refused() -> None:
         integrator.add(SampleBlock(np.ones(10), 15, 1.0, "J"))
 
 
-def test_memory_is_bounded_by_kept_blocks() -> None:
-    integrator = StreamIntegrator(keep_blocks=4)
+def test_memory_is_bounded_by_kept_samples() -> None:
+    integrator = StreamIntegrator(keep_samples=4000)
     integrator.mark_event(10)  # marked before its samples arrive: kept as they stream past
     for k in range(100):
         integrator.add(SampleBlock(np.full(1000, 1.0), k * 1000, 1000.0, "J"))
@@ -114,3 +114,12 @@ def test_memory_is_bounded_by_kept_blocks() -> None:
     assert integrator.window(10, 99_500, 1.0, MODEL).energy_j == pytest.approx(99_490.0)
     with pytest.raises(MeasurementError, match="no longer held"):
         integrator.window(20, 99_500, 1.0, MODEL)
+
+
+def test_large_blocks_do_not_grow_what_is_held() -> None:
+    """Blocks bounded only by the read size (rare status frames) still hold about
+    ``keep_samples``: the newest block and as few before it as that needs."""
+    integrator = StreamIntegrator(keep_samples=10_000)
+    for k in range(20):
+        integrator.add(SampleBlock(np.full(50_000, 1.0), k * 50_000, 1000.0, "J"))
+    assert integrator.end_index - integrator.held_from() == 50_000
