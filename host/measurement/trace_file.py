@@ -25,6 +25,7 @@ by the next call (``TraceWriteError``); what was written before stays readable.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import threading
@@ -214,10 +215,8 @@ class TraceWriter:
         except Exception:  # the file may be beyond repair (disk full): keep what it holds
             pass
         finally:
-            try:
+            with contextlib.suppress(Exception):
                 self._file.close()
-            except Exception:
-                pass
 
     def _write_attrs(self, attrs: dict[str, Any]) -> None:
         for key, value in attrs.items():

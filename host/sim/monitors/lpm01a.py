@@ -13,14 +13,14 @@ checked at ``start`` [unverified: the firmware may check them at ``freq``/``form
 Stream conventions (the decoders in ``tinyjoule.host.instruments`` rely on them):
 
 - Sample k covers ``[t0 + k/fs, t0 + (k+1)/fs)``, t0 = the time ``start`` arrived (plus
-  ``trigdelay`` when ``pwr auto`` powers the target at start). Current output = charge over
-  the period × fs, plus seeded Gaussian noise (``noise_a``, A rms; set it at construction or
-  as an attribute); energy output = ``front_end.supply_voltage_v()`` × that current / fs,
-  in J. ``volt`` sets that supply (``set_supply``: the LPM01A powers the board), so the
-  board runs at the voltage the host configured. Readings are 0 while the target is
-  unpowered (``pwr off``). Values are quantised as the format carries them: 4 significant
-  digits (ascii_dec), 12-bit mantissa (bin_hexa); negative readings clip to 0 (neither
-  format has a sign for the mantissa).
+  ``trigdelay`` when ``pwr auto`` powers the target at start). Current output = charge
+  over the period × fs, plus seeded Gaussian noise (``noise_a``, A rms, ``add_noise``; set
+  it at construction or as an attribute); energy output = ``front_end.supply_voltage_v()``
+  × that current / fs, in J. ``volt`` sets that supply (``set_supply``: the LPM01A powers
+  the board), so the board runs at the voltage the host configured. Readings are 0 while
+  the target is unpowered (``pwr off``). Values are quantised as the format carries them:
+  4 significant digits (ascii_dec), 12-bit mantissa (bin_hexa); negative readings clip to
+  0 (neither format has a sign for the mantissa).
 - An edge of the configured polarity at time t is reported by ``event NN ris`` (NN counts
   from 00; the word is always ``ris``, as the real firmware prints it) right after the sample
   whose period contains t, i.e. before sample ``k = floor((t - t0) * fs) + 1``. In bin_hexa
@@ -105,7 +105,6 @@ class SimulatedLpm01a(PowerShieldSettings, SerialMonitorDevice):
         self.settings = DeviceSettings()
         self.host_controlled = False
         self.lcd = ["", ""]
-        self._rng = np.random.default_rng(self.seed)
         self._acq: _Acquisition | None = None
         self._auto_powered = False
         self._inject = _Injections()
@@ -236,8 +235,7 @@ class SimulatedLpm01a(PowerShieldSettings, SerialMonitorDevice):
             return np.zeros(n)
         values = self.front_end.charge_per_period_c(acq.t0, acq.fs, k0, n)
         values *= acq.fs
-        if self.noise_a:
-            values += self.noise_a * self._rng.standard_normal(n, dtype=np.float32)
+        self.add_noise(values)
         if acq.output == "energy":
             values *= self.front_end.supply_voltage_v() / acq.fs
         return values

@@ -123,7 +123,6 @@ class SimulatedPpk2(SerialMonitorDevice):
         self.commands_received: list[bytes] = []
         self.skipped_bytes = 0
         self.dut_power = False
-        self._rng = np.random.default_rng(seed)
         self._counter = 0
         self._range = 0
         self._last_current = 0.0
@@ -275,8 +274,7 @@ class SimulatedPpk2(SerialMonitorDevice):
         n = k1 - k0
         fs = SAMPLE_RATE_HZ
         current = self.front_end.charge_per_period_c(acq.t0, fs, k0, n) * fs
-        if self.noise_a:
-            current = current + self._rng.normal(0.0, self.noise_a, n)
+        self.add_noise(current)
         if not self.target_powered:
             current = np.zeros(n)
         if k0 == 0 and n:  # ranging ran before streaming: the first sample's range is settled
