@@ -19,9 +19,10 @@ import time
 import numpy as np
 
 from tinyjoule.firmware_protocol.ppk2_protocol import SAMPLE_RATE_HZ, current_table
-from tinyjoule.host.instruments.ppk2 import POLL_S, Ppk2, default_config
+from tinyjoule.host.instruments.ppk2 import Ppk2
 from tinyjoule.host.instruments.ppk2_decoder import Ppk2Decoder
 from tinyjoule.host.measurement.stream import Event, SampleBlock
+from tinyjoule.host.ports import POLL_S
 from tinyjoule.host.sim.monitors.ppk2 import SIM_CALIBRATION, SimulatedPpk2
 
 SECONDS = 100
@@ -126,7 +127,7 @@ def live_cpu_share(stream: bytes) -> float:
     port = LivePort(stream)
     monitor = Ppk2("bench://live", quiet_s=0.001, open_port=lambda url, baud: port)
     monitor.open()
-    monitor.configure(default_config(1.8))
+    monitor.configure(Ppk2.facts.config(1.8))
     monitor.start()
     got = 0
     start = time.process_time()
