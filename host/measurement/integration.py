@@ -2,8 +2,11 @@
 
 An event at sample index ``k`` means the pin edge happened during sample ``k - 1`` (the
 monitor reports it before the next sample). The edge's position inside that sample is
-unknown, so each boundary sample counts half, and half a boundary sample is the edge part
-of the uncertainty. Current samples give E = V x sum(I) / fs; energy samples give E = sum.
+unknown, so each boundary sample counts half: the part of it inside the window lies between
+nothing and all of it, so half a boundary sample bounds each edge's error, and the edge part
+of the uncertainty is the two halves added (a hard bound: where the board draws more inside
+the window than outside, both edges err the same way, so they must not be added in
+quadrature). Current samples give E = V x sum(I) / fs; energy samples give E = sum.
 
 ``StreamIntegrator`` does this block by block with bounded memory: it keeps the running
 sum at every block start and the last ``KEEP_SAMPLES`` samples (whatever the size of the
@@ -36,7 +39,9 @@ class UncertaintyModel:
 
 @dataclass(frozen=True, slots=True)
 class WindowEnergy:
-    """The energy of one window and its uncertainty (bounds added in quadrature)."""
+    """The energy of one window and its uncertainty: ``edge_uncertainty_j`` bounds the
+    error from where the edges fell in their samples; ``uncertainty_j`` adds it in
+    quadrature to the reading and time-base bounds."""
 
     start_index: int
     end_index: int
@@ -72,7 +77,7 @@ def window_energy(
     """Energy from the sum of the whole samples inside a window and its two edge samples."""
     scale = voltage_v / sample_rate_hz if unit == "A" else 1.0
     energy = scale * (inner_sum + 0.5 * (boundary_start + boundary_end))
-    edge = scale * 0.5 * math.hypot(boundary_start, boundary_end)
+    edge = scale * 0.5 * (abs(boundary_start) + abs(boundary_end))
     total = math.sqrt(
         (model.reading_relative * energy) ** 2
         + (model.sample_rate_relative * energy) ** 2
@@ -247,7 +252,7 @@ def range_energy(
     energy = scale * float(np.sum(samples[a:b], dtype=np.float64))
     edge_start = float(samples[a]) if a < len(samples) else 0.0
     edge_end = float(samples[b - 1])
-    edge = scale * edge_samples * math.hypot(edge_start, edge_end)
+    edge = scale * edge_samples * (abs(edge_start) + abs(edge_end))
     total = math.sqrt(
         (model.reading_relative * energy) ** 2
         + (model.sample_rate_relative * energy) ** 2

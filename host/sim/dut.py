@@ -3,7 +3,9 @@
 It implements the firmware's hooks on the virtual clock: UART output blocks the CPU for the
 bytes' transfer time (as the reference ``th_printf`` does), each inference costs the board
 profile's latency, the performance-mode timer is a 32-bit microsecond counter, and an
-energy-mode timestamp is a pulse on the pin. Everything the board draws is recorded.
+energy-mode timestamp is a pulse on the pin. What the board does is logged as activities
+(``sim.activity``: bytes moving on the UART, inferring, the pulse's busy-wait; idle between)
+and drawn as the profile's current for each (``sim.power``), which the monitors sample.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyjoule.firmware_protocol.dut_device import DutFirmware, FirmwareConfig
+from tinyjoule.host.sim.activity import ActivityLog
 from tinyjoule.host.sim.board_profile import BoardProfile
 from tinyjoule.host.sim.power import PinRecorder, PowerRecorder
 from tinyjoule.host.sim.timeline import byte_time_s
@@ -56,6 +59,8 @@ class SimulatedDut:
         self.latency_s = inference_latency_s(model_info, profile)
         self.time_s = 0.0
         self.power = PowerRecorder(initial_a=profile.idle_current_a)
+        self.activity = ActivityLog()
+        self.currents_a = profile.currents_a
         self.pin = PinRecorder()
         self.batches: list[InferenceBatch] = []
         self.pin_faults: dict[int, str] = {}  # pulse number (from 1) -> "skip" | "double"
@@ -85,12 +90,24 @@ class SimulatedDut:
         self.firmware.boot()
 
     def receive(self, data: bytes, arrival_s: float) -> None:
+        self._draw(arrival_s - len(data) * self.byte_time_s(), arrival_s, "uart")
         self.time_s = max(self.time_s, arrival_s)
         self.firmware.receive(data)
 
+    def _draw(self, start_s: float, end_s: float, state: str) -> None:
+        """The board is in ``state`` over [start_s, end_s], idle after: logged, and drawn
+        for the monitors (an overlap with the last activity is clamped in the drawing only,
+        so the truth would show it)."""
+        self.activity.add(start_s, end_s, state)
+        begin = max(start_s, self.power.times_s[-1])
+        self.power.set_current(begin, self.currents_a[state])
+        self.power.set_current(max(end_s, begin), self.currents_a["idle"])
+
     # -- firmware hooks ---------------------------------------------------------------------
     def emit(self, data: bytes) -> None:
+        start = self.time_s
         self.time_s = self._transmit(data, self.time_s)
+        self._draw(start, self.time_s, "uart")
 
     def read_timer_us(self) -> int:
         return (self.profile.timer_start_us + round(self.time_s * 1e6)) % 2**32
@@ -101,9 +118,11 @@ class SimulatedDut:
         width = self.profile.timestamp_pulse_s
         if fault != "skip":  # "skip": the edge never reaches the monitor (a loose wire)
             self.pin.pulse(self.time_s, width)
+        self._draw(self.time_s, self.time_s + width, "active")  # the busy-wait
         self.time_s += width
         if fault == "double":  # a glitch: a second pulse right after
             self.pin.pulse(self.time_s + width, width)
+            self._draw(self.time_s + width, self.time_s + 2 * width, "active")
             self.time_s += 2 * width
 
     def run_inferences(self, tensor: bytes, count: int, warmup: bool) -> tuple[float, ...]:
@@ -112,8 +131,7 @@ class SimulatedDut:
             per_inference_s *= 1.0 + self.profile.latency_jitter * self._rng.standard_normal()
         start = self.time_s
         end = start + count * per_inference_s
-        self.power.set_current(start, self.profile.active_current_a)
-        self.power.set_current(end, self.profile.idle_current_a)
+        self._draw(start, end, "active")
         self.batches.append(InferenceBatch(start, end, count, warmup))
         self.time_s = end
         if tensor not in self._cache:

@@ -169,8 +169,10 @@ class SimulatedBench:
         return self.dut.time_s
 
     def last_window_j(self, rising: bool = False) -> float:
-        """Exact energy drawn between the last two falling (or rising) edges of the pin."""
+        """Exact energy drawn between the last two falling (or rising) edges of the pin,
+        from the board's activity log (``sim.activity``), not from what monitors sample."""
         edges = [e.time_s for e in self.dut.pin.edges if e.rising == rising]
         if len(edges) < 2:
             raise ValueError("the simulated board has not pulsed its timestamp pin twice yet")
-        return self.front_end.supply_voltage_v() * self.front_end.charge_c(edges[-2], edges[-1])
+        charge = self.dut.activity.charge_c(edges[-2], edges[-1], self.dut.currents_a)
+        return self.front_end.supply_voltage_v() * charge

@@ -1,4 +1,6 @@
-"""Energy mode end to end on the simulated bench: measured uJ/inference against the truth."""
+"""Energy mode end to end on the simulated bench: every window against the simulator's truth
+(``truth_check``), on the reference board and on boards whose load draws more or less than
+their inference, in every stream format and output."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from pathlib import Path
 
 import h5py
 import pytest
+from truth_check import PROFILES, assert_matches_truth, energy_run, profile_file
 
 from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.runner.request import RunRequest
@@ -28,15 +31,21 @@ def _energy(sessions: Path, workload: str, **config) -> dict:
 def test_energy_matches_simulator_truth(sessions, workload) -> None:
     summary = _energy(sessions, workload)
     result = summary["workloads"][0]
-    assert result["complete"]
-    truth = result["sim_truth_uj_per_inference"]
-    assert result["median_uj_per_inference"] == pytest.approx(truth, rel=1e-3)
+    assert_matches_truth([result])
     assert len(result["windows"]) == 5
     for window in result["windows"]:
         assert window["duration_s"] >= 10.0 and window["inferences"] >= 10
-        assert window["energy_uj"] == pytest.approx(window["sim_truth_energy_uj"], rel=1e-3)
     # the stated uncertainty covers the LPM01A's 2 % reading accuracy
     assert result["uncertainty_uj_per_inference"] >= 0.02 * result["median_uj_per_inference"]
+
+
+@pytest.mark.parametrize("shape", sorted(PROFILES))
+def test_sharp_board_shapes_match_the_truth(sessions, tmp_path, shape) -> None:
+    """1 us pulses and currents that jump at the edges: the half boundary samples and their
+    bound hold whether the load draws more than the inference or less."""
+    profile = profile_file(tmp_path, shape)
+    results = energy_run(sessions, ("kws01", "ic01"), profile=profile, output="current")
+    assert_matches_truth(results, noise_a=0.0)
 
 
 @pytest.mark.parametrize(
@@ -52,10 +61,7 @@ def test_both_formats_and_outputs(sessions, output, stream_format, rate) -> None
     summary = _energy(
         sessions, "ad01", output=output, stream_format=stream_format, sample_rate_hz=rate
     )
-    result = summary["workloads"][0]
-    assert result["median_uj_per_inference"] == pytest.approx(
-        result["sim_truth_uj_per_inference"], rel=1e-3
-    )
+    assert_matches_truth(summary["workloads"])
 
 
 def test_energy_session_files(sessions) -> None:
