@@ -71,9 +71,19 @@ def _bench_spec(
     return BenchSpec(dut_url=dut, io_url=io, io_kind=io_kind)
 
 
+def _label(w: dict[str, Any]) -> str:
+    """The workload, marked when its figures are not a measurement of a real board."""
+    marks = [m for m, on in (("simulated", w.get("simulated")),
+                             ("synthetic data", w.get("synthetic_dataset"))) if on]  # fmt: skip
+    return f"{w['workload']} ({', '.join(marks)})" if marks else w["workload"]
+
+
 def _result_table(summary: dict[str, Any]) -> Table:
     mode = summary["mode"]
-    table = Table(title=f"tinyjoule {mode} — {summary['session']}")
+    title = f"tinyjoule {mode} — {escape(summary['session'])}"
+    if summary.get("note"):
+        title = f"SIMULATED / UNOFFICIAL — {title}\n({summary['note']})"
+    table = Table(title=title)
     table.add_column("workload")
     if mode == "energy":
         for col in ("µJ/inf", "± µJ/inf", "mean mW", "ms/inf", "inf/window"):
@@ -82,7 +92,7 @@ def _result_table(summary: dict[str, Any]) -> Table:
             table.add_column("sim truth", justify="right")
         for w in summary["workloads"]:
             row = [
-                w["workload"],
+                _label(w),
                 f"{w['median_uj_per_inference']:.3f}",
                 f"{w['uncertainty_uj_per_inference']:.3f}",
                 f"{w['mean_power_mw']:.3f}",
@@ -97,7 +107,7 @@ def _result_table(summary: dict[str, Any]) -> Table:
             table.add_column(col, justify="right")
         for w in summary["workloads"]:
             table.add_row(
-                w["workload"],
+                _label(w),
                 f"{w['median_latency_ms']:.3f}",
                 f"{w['median_throughput_ips']:.3f}",
                 str(len(w["windows"])),
@@ -107,17 +117,20 @@ def _result_table(summary: dict[str, Any]) -> Table:
         for col in ("metric", "value", "target", "files", "met"):
             table.add_column(col, justify="right")
         for w in summary["workloads"]:
-            metric = "AUC" if "auc" in w else "top-1 %"
-            value = f"{w['auc']:.3f}" if "auc" in w else f"{w['top1']:.1f}"
-            table.add_row(
-                w["workload"],
-                metric,
-                value,
-                f"{w['quality_target']:g}",
-                str(w["files"]),
-                "yes" if w["meets_target"] else "[red]no[/]",
-            )
+            table.add_row(_label(w), *_accuracy_cells(w))
     return table
+
+
+def _accuracy_cells(w: dict[str, Any]) -> list[str]:
+    files = str(w["files"])
+    if "reference_agreement_percent" in w:
+        value = f"{w['reference_agreement_percent']:.1f}"
+        return ["agreement with reference %", value, "-", files, "n/a (synthetic data)"]
+    if "synthetic_auc" in w:
+        return ["AUC on synthetic data", f"{w['synthetic_auc']:.3f}", "-", files, "n/a"]
+    metric, value = ("AUC", f"{w['auc']:.3f}") if "auc" in w else ("top-1 %", f"{w['top1']:.1f}")
+    met = "yes" if w["meets_target"] else "[red]no[/]"
+    return [metric, value, f"{w['quality_target']:g}", files, met]
 
 
 def _monitor_config(kind: str, voltage: float | None, **overrides: Any) -> MonitorConfig:

@@ -3,7 +3,8 @@
 ``sessions/<YYYYmmdd_HHMMSS>_<mode>/<workload>/`` holds ``transcript.log`` (every serial byte),
 ``log.txt`` (the steps), ``results.json`` (rewritten after every window, ``"complete": false``
 until the workload has finished) and ``results.txt`` (the lines the MLPerf Tiny submission
-checker reads). ``summary.json`` at the top lists every workload of the run.
+checker reads, for a measured run; plainly different ones for a simulated bench or synthetic
+data, ``result_lines``). ``summary.json`` at the top lists every workload of the run.
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tinyjoule.host.results.result_lines import (
+    CHECKER_PREFIX,
+    UNOFFICIAL_PREFIX,
+    checker_accepts,
+    why_unofficial,
+)
 from tinyjoule.host.transcript import Transcript
-
-CHECKER_PREFIX = "ulp-mlperf:"
 
 
 def _stamp() -> str:
@@ -50,11 +55,31 @@ class WorkloadRecord:
     def save(self) -> None:
         _write_atomic(self.folder / "results.json", json.dumps(self.data, indent=2) + "\n")
 
-    def write_checker_lines(self, lines: list[str]) -> None:
-        """``results.txt``: each line prefixed as the submission checker's regexes need."""
+    def mark_source(self, simulated: bool, synthetic_dataset: bool) -> None:
+        """Say where the figures come from: a real board and real data, or not."""
+        self.update(simulated=simulated, synthetic_dataset=synthetic_dataset)
+
+    @property
+    def official(self) -> bool:
+        """Measured on a real bench with real data: its lines may be the checker's."""
+        return not (self.data.get("simulated", True) or self.data.get("synthetic_dataset", True))
+
+    @property
+    def why_unofficial(self) -> str:
+        return why_unofficial(
+            bool(self.data.get("simulated", True)), bool(self.data.get("synthetic_dataset", True))
+        )
+
+    def write_result_lines(self, lines: list[str]) -> None:
+        """``results.txt``: prefixed as the submission checker's regexes need for a measured
+        run; for any other, prefixed so that no checker pattern can read a line as a result
+        (refused if one would: that is a bug, not something to write)."""
         now = dt.datetime.now().strftime("%m%d.%H%M%S")
-        text = "".join(f"{now} {CHECKER_PREFIX} {line}\n" for line in lines)
-        _write_atomic(self.folder / "results.txt", text)
+        prefix = CHECKER_PREFIX if self.official else UNOFFICIAL_PREFIX
+        text = [f"{now} {prefix} {line}" for line in lines]
+        if not self.official and any(checker_accepts(line) for line in text):
+            raise ValueError(f"an unofficial result line would pass the checker: {text}")
+        _write_atomic(self.folder / "results.txt", "".join(f"{line}\n" for line in text))
 
     def finish(self, error: str | None = None) -> None:
         self.data["complete"] = error is None
@@ -86,12 +111,18 @@ class Session:
         return record
 
     def write_summary(self, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        simulated = any(r.data.get("simulated", False) for r in self.records)
+        synthetic = any(r.data.get("synthetic_dataset", False) for r in self.records)
         summary = {
             "session": str(self.folder),
             "mode": self.mode,
             "complete": all(r.data.get("complete") for r in self.records),
+            "simulated": simulated,
+            "synthetic_dataset": synthetic,
             "workloads": [r.data for r in self.records],
             **(extra or {}),
         }
+        if simulated or synthetic:
+            summary["note"] = why_unofficial(simulated, synthetic)
         _write_atomic(self.folder / "summary.json", json.dumps(summary, indent=2) + "\n")
         return summary

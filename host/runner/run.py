@@ -61,8 +61,9 @@ def run_workload(
         model_path=request.model_path,
     )
     with open_bench(request.bench, bench_request) as bench:
-        record.update(simulated=bench.simulated, bench=dict(bench.description))
+        record.update(bench=dict(bench.description))
         dataset = _dataset(request, workload, bench.simulated)
+        record.mark_source(bench.simulated, synthetic_dataset=request.dataset_root is None)
         if request.mode == "energy":
             return _run_energy_workload(request, workload, dataset, record, progress, bench)
         with checked_dut(bench.link, request.mode, workload, record) as link:
@@ -98,6 +99,8 @@ def _run_energy_workload(
         "workload": workload.id,
         "dut_bench": bench.link.label,
         "window_convention": "half_edge_samples",
+        "simulated": bench.simulated,
+        "synthetic_dataset": bool(record.data.get("synthetic_dataset")),
     }
     with energy_bench(
         request.monitor,

@@ -117,7 +117,8 @@ def test_cli_accuracy_json(tmp_path) -> None:
     )
     assert result.exit_code == 0, result.output
     entry = json.loads(result.stdout)["workloads"][0]
-    assert entry["top1"] == pytest.approx(100.0) and entry["mode"] == "accuracy"
+    assert entry["reference_agreement_percent"] == pytest.approx(100.0)
+    assert entry["mode"] == "accuracy" and entry["synthetic_dataset"]
 
 
 def test_cli_error_is_one_clear_line(tmp_path) -> None:
