@@ -21,6 +21,7 @@ from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.discovery import list_devices
 from tinyjoule.host.instruments.registry import monitor_facts, parse_monitor
 from tinyjoule.host.results.session import Session
+from tinyjoule.host.runner.golden_check import verdict_text
 from tinyjoule.host.runner.request import DEFAULT_SUPPLY_V, RunRequest
 from tinyjoule.host.runner.run import run
 from tinyjoule.tinyml_workloads.workloads import WORKLOADS, default_workload_ids
@@ -155,7 +156,10 @@ def run_command(
     ] = None,
     model: Annotated[
         Path | None,
-        typer.Option(help="the .tflite the DUT runs (the simulated DUT runs it too)"),
+        typer.Option(
+            help="the .tflite the DUT runs: accuracy mode checks the DUT's outputs against it; "
+            "the simulated DUT runs it"
+        ),
     ] = None,
     bench_url: Annotated[
         str | None,
@@ -268,6 +272,9 @@ def run_command(
         print(json.dumps(summary, indent=2))
     else:
         console.print(_result_table(summary))
+        for w in summary["workloads"]:
+            if "golden" in w:
+                console.print(f"{w['workload']}: {escape(verdict_text(w['golden']))}")
         console.print(
             f"done in {time.monotonic() - started:.1f} s; results in {summary['session']}"
         )

@@ -14,6 +14,7 @@ from tinyjoule.errors import ConfigurationError
 from tinyjoule.host.link.dut_link import DutLink
 from tinyjoule.host.results.result_lines import agreement_line, auc_line, top1_line
 from tinyjoule.host.results.session import WorkloadRecord
+from tinyjoule.host.runner.golden_check import GoldenCheck, verdict_text
 from tinyjoule.tinyml_workloads import metrics
 from tinyjoule.tinyml_workloads.datasets import Dataset
 from tinyjoule.tinyml_workloads.workloads import Workload
@@ -39,6 +40,7 @@ def run_accuracy(
     dataset: Dataset,
     record: WorkloadRecord,
     on_input: Callable[[], None],
+    golden: GoldenCheck | None = None,
 ) -> dict[str, Any]:
     vectors: dict[str, list[tuple[float, ...]]] = {}
     labels: dict[str, int] = {}
@@ -56,6 +58,8 @@ def run_accuracy(
                     f"for {workload.id}?"
                 )
             vectors[key].append(reply.results)
+            if golden is not None:
+                golden.compare(key, data, reply.results)
             on_input()
         record.log(f"{key}: label {file.label}, {len(vectors[key])} result(s)")
         # every result vector so far, so a failure later loses nothing measured
@@ -64,6 +68,9 @@ def run_accuracy(
             results_by_file={k: {"label": labels[k], "results": vectors[k]} for k in vectors},
         )
     summary = score(workload, vectors, labels, official=not record.data.get("synthetic_dataset"))
+    if golden is not None:
+        summary["golden"] = golden.result()
+        record.log(verdict_text(summary["golden"]))
     record.update(**summary)
     why = record.why_unofficial
     if "auc" in summary:

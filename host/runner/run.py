@@ -17,6 +17,7 @@ from tinyjoule.host.results.session import Session, WorkloadRecord
 from tinyjoule.host.runner.accuracy_mode import count_inputs, run_accuracy
 from tinyjoule.host.runner.datasets import synthetic_dataset, user_dataset
 from tinyjoule.host.runner.energy_mode import EnergyMeasurer, run_energy
+from tinyjoule.host.runner.golden_check import GoldenCheck
 from tinyjoule.host.runner.monitor_setup import BOOT_WAIT_S, energy_bench
 from tinyjoule.host.runner.performance_mode import run_performance
 from tinyjoule.host.runner.request import RunRequest
@@ -72,7 +73,9 @@ def run_workload(
                 inputs = first_inputs(dataset, workload)
                 return run_performance(link, workload, inputs, record, step, request.iterations)
             step = progress_counter(progress, workload.id, count_inputs(dataset))
-            return run_accuracy(link, workload, dataset, record, step)
+            model = request.model_path or (workload.standin_model_path if bench.simulated else None)
+            golden = GoldenCheck(model, workload) if model is not None else None
+            return run_accuracy(link, workload, dataset, record, step, golden)
 
 
 def _note_buffer_load(percent: int, record: WorkloadRecord) -> None:

@@ -12,6 +12,8 @@ them through the bench description alone::
     sim://?monitor_fault=drop:5@36000       the monitor loses 5 samples after 36000
     sim://?monitor_fault=overrun@40000      ... overruns, or unplug@N, silent, stale
     sim://?pin_fault=7:skip,6:double        timestamp pulse 7 never arrives, 6 doubles
+    sim://?model_fault=scale:1.5            the DUT's outputs come out 1.5 times too large
+    sim://?model_fault=roll:1               ... or shifted by one class (a label mix-up)
 
 ``io=auto`` (the default) puts an H573 in front of the DUT in energy mode, as the MLCommons
 bench is wired, and none otherwise.
@@ -31,7 +33,8 @@ IO_MANAGER_KINDS = ("arduino", "h573")
 DUT_FAULTS = ("silent", "reset")
 MONITOR_FAULTS = ("silent", "stale", "overrun", "drop", "unplug")
 PIN_FAULTS = ("skip", "double")
-URL_OPTIONS = ("io", "baud", "profile", "fault", "monitor_fault", "pin_fault")
+MODEL_FAULTS = ("scale", "roll")
+URL_OPTIONS = ("io", "baud", "profile", "fault", "monitor_fault", "pin_fault", "model_fault")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,7 @@ class SimBenchConfig:
     monitor: str | None = None  # a monitor kind with a simulator, e.g. "lpm01a"
     monitor_fault: MonitorFault | None = None
     pin_faults: tuple[tuple[int, str], ...] = ()  # (pulse number from 1, "skip" | "double")
+    model_fault: tuple[str, float] | None = None  # ("scale", factor) or ("roll", classes)
 
     def resolved_dut_baud(self, workload: Workload) -> int:
         if self.dut_baud is not None:
@@ -89,6 +93,7 @@ class BenchOptions:
     fault: SimFault | None = None
     monitor_fault: MonitorFault | None = None
     pin_faults: tuple[tuple[int, str], ...] = field(default_factory=tuple)
+    model_fault: tuple[str, float] | None = None
 
     def config(
         self, workload_id: str, mode: str, monitor: str | None, model_path: Path | None
@@ -109,13 +114,14 @@ class BenchOptions:
             monitor=monitor,
             monitor_fault=self.monitor_fault,
             pin_faults=self.pin_faults,
+            model_fault=self.model_fault,
         )
 
 
 def _bad(url: str, problem: str) -> ConfigurationError:
     return ConfigurationError(
         f"simulated bench {url!r}: {problem}; see 'sim://' options in the README "
-        "(io, baud, profile, fault, monitor_fault, pin_fault)"
+        "(io, baud, profile, fault, monitor_fault, pin_fault, model_fault)"
     )
 
 
@@ -161,6 +167,17 @@ def _pin_faults(url: str, text: str) -> tuple[tuple[int, str], ...]:
     return tuple(faults)
 
 
+def _model_fault(url: str, text: str) -> tuple[str, float]:
+    kind, _, value = text.partition(":")
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if kind not in MODEL_FAULTS or number != number:
+        raise _bad(url, f"model_fault={text!r}: use scale:FACTOR or roll:CLASSES")
+    return kind, number
+
+
 def parse_sim_url(url: str) -> BenchOptions:
     """The options of a ``sim://?...`` URL (a new bench per workload)."""
     parts = urllib.parse.urlsplit(url)
@@ -185,4 +202,6 @@ def parse_sim_url(url: str) -> BenchOptions:
         options = replace(options, monitor_fault=_monitor_fault(url, one["monitor_fault"]))
     if "pin_fault" in one:
         options = replace(options, pin_faults=_pin_faults(url, one["pin_fault"]))
+    if "model_fault" in one:
+        options = replace(options, model_fault=_model_fault(url, one["model_fault"]))
     return options

@@ -9,6 +9,9 @@ reading bytes moves the bench's clock (``sim.virtual_clock``) to when they arriv
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+
+import numpy as np
 
 from tinyjoule.errors import ConfigurationError
 from tinyjoule.firmware_protocol.io_manager_device import IoManagerFirmware
@@ -24,6 +27,23 @@ from tinyjoule.tinyml_workloads.reference import ReferenceModel
 from tinyjoule.tinyml_workloads.workloads import get_workload
 
 IO_MANAGER_HOST_BAUD = 115200
+
+
+def faulty_prediction(
+    predict: Callable[[bytes], tuple[float, ...]], fault: tuple[str, float] | None
+) -> Callable[[bytes], tuple[float, ...]]:
+    """The DUT's results with a model fault: outputs scaled (a quantisation mismatch) or
+    rolled by whole classes (a label mix-up), printed to three decimals as before."""
+    if fault is None:
+        return predict
+    kind, value = fault
+
+    def wrong(data: bytes) -> tuple[float, ...]:
+        values = np.asarray(predict(data), dtype=np.float64)
+        values = values * value if kind == "scale" else np.roll(values, int(value))
+        return tuple(round(float(v), 3) for v in values)
+
+    return wrong
 
 
 class SimulatedBench:
@@ -74,7 +94,7 @@ class SimulatedBench:
             }
         self.dut = SimulatedDut(
             workload=self.workload,
-            predict=self.model.results_vector,
+            predict=faulty_prediction(self.model.results_vector, config.model_fault),
             model_info=read_model_info(model_path),
             profile=config.profile,
             timestamp_mode=config.firmware_mode,

@@ -62,3 +62,40 @@ def test_a_different_model_on_the_dut_lowers_agreement(sessions, tmp_path) -> No
     assert result["simulated"] and not result["synthetic_dataset"]
     text = (Path(summary["session"]) / "ic01" / "results.txt").read_text()
     assert "tinyjoule-unofficial" in text and "simulated bench" in text
+
+
+def test_the_golden_check_passes_a_faithful_dut(sessions) -> None:
+    result = run(
+        RunRequest(mode="accuracy", workloads=("ic01",), sessions_root=sessions, accuracy_files=8)
+    )["workloads"][0]
+    golden = result["golden"]
+    assert golden["inputs_compared"] == 8 and golden["top1_agreement_percent"] == 100.0
+    assert golden["max_output_difference"] == 0.0 and not golden["flagged"]
+    assert golden["model"].endswith("ic01_standin.tflite")
+
+
+@pytest.mark.parametrize(
+    ("workload", "fault"),
+    [("ic01", "scale:1.5"), ("kws01", "roll:1"), ("ad01", "scale:1.2")],
+    ids=["quantisation-mismatch", "label-mix-up", "ad01-scale"],
+)
+def test_the_golden_check_flags_a_dut_that_computes_something_else(
+    sessions, workload, fault
+) -> None:
+    from tinyjoule.host.bench.spec import simulated_bench
+
+    request = RunRequest(
+        mode="accuracy",
+        workloads=(workload,),
+        bench=simulated_bench(model_fault=fault),
+        sessions_root=sessions,
+        accuracy_files=6,
+    )
+    result = run(request)["workloads"][0]
+    golden = result["golden"]
+    assert golden["flagged"] and golden["disagreeing_count"] > 0
+    assert golden["disagreeing_inputs"]
+    if fault.startswith("roll"):
+        assert golden["top1_agreement_percent"] < 50
+    (log,) = sessions.glob(f"*/{workload}/log.txt")
+    assert "WARNING golden-output check" in log.read_text()
