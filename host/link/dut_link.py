@@ -155,6 +155,7 @@ class DutIdentity:
     vendor: str
     model_id: str
     timestamp_mode: str
+    profile_lines: tuple[str, ...] = ()  # the firmware's own ``profile`` reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +223,7 @@ class DutLink:
                 f"with EE_CFG_ENERGY_MODE {1 if expected_mode == 'energy' else 0} or run "
                 f"--mode {'energy' if mode == 'energy' else 'performance'}"
             )
-        return DutIdentity(vendor_msg.vendor, model.model_id, mode)
+        return DutIdentity(vendor_msg.vendor, model.model_id, mode, tuple(profile.lines))
 
     def _with_retries(self, command: str, attempts: int = 3) -> Response:
         for attempt in range(attempts):

@@ -8,6 +8,7 @@ Layout (readable with h5py or any HDF5 tool, no tinyjoule needed)::
                             the loss lies; /samples keeps the instrument's own indexing)
     /windows   float64[w, 5] (start_event_index, end_event_index, inferences, energy_j,
                               uncertainty_j)
+    (each table names its columns in its ``columns`` attribute)
     attrs: sample_rate_hz, unit ("A" or "J"), supply_voltage_v, instrument, instrument_port,
            instrument_firmware, stream_format, workload, window_convention, created,
            complete (bool), error
@@ -40,6 +41,9 @@ from tinyjoule.errors import MeasurementError
 from tinyjoule.host.measurement.stream import Event, SampleBlock, SampleDrop
 
 CHUNK_SAMPLES = 1 << 16
+EVENT_COLUMNS = ("sample_index", "edge", "counter")
+DROP_COLUMNS = ("first_index", "count")
+WINDOW_COLUMNS = ("start_event_index", "end_event_index", "inferences", "energy_j", "uncertainty_j")
 MAX_QUEUED_SAMPLES = 1 << 22
 """Samples waiting to be written at most (16 MB); ``add_block`` waits beyond that."""
 CLOSE_TIMEOUT_S = 120.0
@@ -65,15 +69,9 @@ class TraceWriter:
             compression_opts=1,  # as small as level 4 on these traces, twice as fast
             shuffle=True,
         )
-        self._events = self._file.create_dataset(
-            "events", shape=(0, 3), maxshape=(None, 3), dtype="int64", chunks=(1024, 3)
-        )
-        self._drops = self._file.create_dataset(
-            "drops", shape=(0, 2), maxshape=(None, 2), dtype="int64", chunks=(1024, 2)
-        )
-        self._windows = self._file.create_dataset(
-            "windows", shape=(0, 5), maxshape=(None, 5), dtype="float64", chunks=(64, 5)
-        )
+        self._events = self._table("events", EVENT_COLUMNS, "int64", 1024)
+        self._drops = self._table("drops", DROP_COLUMNS, "int64", 1024)
+        self._windows = self._table("windows", WINDOW_COLUMNS, "float64", 64)
         self._file.attrs["created"] = dt.datetime.now().isoformat(timespec="seconds")
         self._file.attrs["complete"] = False
         self._write_attrs(attrs)
@@ -87,6 +85,15 @@ class TraceWriter:
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="trace-writer", daemon=True)
         self._thread.start()
+
+    def _table(self, name: str, columns: tuple[str, ...], dtype: str, rows: int) -> h5py.Dataset:
+        """A growing 2-D dataset whose ``columns`` attribute names its columns."""
+        n = len(columns)
+        dataset = self._file.create_dataset(
+            name, shape=(0, n), maxshape=(None, n), dtype=dtype, chunks=(rows, n)
+        )
+        dataset.attrs["columns"] = list(columns)
+        return dataset
 
     # -- the caller's side --------------------------------------------------------------
     def set_attrs(self, attrs: dict[str, Any]) -> None:

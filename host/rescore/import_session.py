@@ -18,7 +18,6 @@ from tinyjoule.host.measurement.trace_file import TraceWriter
 from tinyjoule.host.rescore.records import RawTrace
 from tinyjoule.host.rescore.report import window_dict
 from tinyjoule.host.rescore.score import TraceScore, WindowScore
-from tinyjoule.host.results.result_lines import energy_line
 from tinyjoule.host.results.session import Session, WorkloadRecord
 from tinyjoule.host.runner.energy_mode import EnergyWindow, summarise
 
@@ -89,9 +88,8 @@ class SessionImporter:
             fields.update(summarise(live))
         record.update(**fields)
         if windows:
-            median = fields["median_uj_per_inference"]
             record.mark_source(simulated=False, synthetic_dataset=False)  # a real board's run
-            record.write_result_lines([energy_line(median, official=True)])
+            record.write_mode_results(fields)
         record.finish(None if windows else "no window could be scored")
         return record.folder
 

@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tinyjoule.host.results import results_txt
+from tinyjoule.host.results.provenance import software
 from tinyjoule.host.results.result_lines import (
     CHECKER_PREFIX,
     UNOFFICIAL_PREFIX,
@@ -70,16 +72,25 @@ class WorkloadRecord:
             bool(self.data.get("simulated", True)), bool(self.data.get("synthetic_dataset", True))
         )
 
-    def write_result_lines(self, lines: list[str]) -> None:
-        """``results.txt``: prefixed as the submission checker's regexes need for a measured
-        run; for any other, prefixed so that no checker pattern can read a line as a result
+    def write_results_txt(self, blocks: list[str], results: list[str]) -> None:
+        """``results.txt``: the per-window ``blocks`` as they are, then the ``results``
+        lines prefixed as the submission checker's regexes need for a measured run; for
+        any other run prefixed so that no checker pattern reads a line as a result
         (refused if one would: that is a bug, not something to write)."""
         now = dt.datetime.now().strftime("%m%d.%H%M%S")
         prefix = CHECKER_PREFIX if self.official else UNOFFICIAL_PREFIX
-        text = [f"{now} {prefix} {line}" for line in lines]
+        text = [*blocks, *(f"{now} {prefix} {line}" for line in results)]
         if not self.official and any(checker_accepts(line) for line in text):
             raise ValueError(f"an unofficial result line would pass the checker: {text}")
         _write_atomic(self.folder / "results.txt", "".join(f"{line}\n" for line in text))
+
+    def write_mode_results(self, summary: dict[str, Any]) -> None:
+        """``results.txt`` for this workload's mode from its summary and windows."""
+        mode, official, why = self.data["mode"], self.official, self.why_unofficial
+        self.write_results_txt(
+            results_txt.blocks(mode, self.data.get("windows", []), official, why),
+            results_txt.result_text(mode, summary, official, why),
+        )
 
     def finish(self, error: str | None = None) -> None:
         self.data["complete"] = error is None
@@ -119,6 +130,7 @@ class Session:
             "complete": all(r.data.get("complete") for r in self.records),
             "simulated": simulated,
             "synthetic_dataset": synthetic,
+            "software": software(),
             "workloads": [r.data for r in self.records],
             **(extra or {}),
         }

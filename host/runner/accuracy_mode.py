@@ -12,7 +12,6 @@ from typing import Any
 
 from tinyjoule.errors import ConfigurationError
 from tinyjoule.host.link.dut_link import DutLink
-from tinyjoule.host.results.result_lines import agreement_line, auc_line, top1_line
 from tinyjoule.host.results.session import WorkloadRecord
 from tinyjoule.host.runner.golden_check import GoldenCheck, verdict_text
 from tinyjoule.tinyml_workloads import metrics
@@ -72,17 +71,7 @@ def run_accuracy(
         summary["golden"] = golden.result()
         record.log(verdict_text(summary["golden"]))
     record.update(**summary)
-    why = record.why_unofficial
-    if "auc" in summary:
-        lines = [auc_line(summary["auc"], record.official, why)]
-    elif "synthetic_auc" in summary:
-        lines = [auc_line(summary["synthetic_auc"], False, why)]
-    elif "top1" in summary and record.official:
-        lines = [top1_line(summary["top1"])]
-    else:
-        agreement = summary.get("top1", summary.get("reference_agreement_percent", 0.0))
-        lines = [agreement_line(agreement, why)]
-    record.write_result_lines(lines)
+    record.write_mode_results(summary)
     return summary
 
 

@@ -18,7 +18,6 @@ from tinyjoule.host.link.dut_link import DutLink, InferReply
 from tinyjoule.host.measurement.integration import UncertaintyModel, WindowEnergy
 from tinyjoule.host.measurement.pump import MonitorPump
 from tinyjoule.host.measurement.trace_file import TraceWriter
-from tinyjoule.host.results.result_lines import energy_line
 from tinyjoule.host.results.session import WorkloadRecord
 from tinyjoule.host.runner.windows import WindowPlan, median, run_windows, value_at_median
 from tinyjoule.tinyml_workloads.workloads import Workload
@@ -228,9 +227,7 @@ def run_energy(
     summary = summarise(windows)
     summary["drop_check_complete"] = measurer.drop_check_complete
     record.update(**summary)
-    record.write_result_lines(
-        [energy_line(summary["median_uj_per_inference"], record.official, record.why_unofficial)]
-    )
+    record.write_mode_results(summary)
     return summary
 
 

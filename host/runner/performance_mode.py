@@ -9,7 +9,6 @@ from typing import Any
 from tinyjoule.errors import ProtocolError
 from tinyjoule.firmware_protocol.dut_codec import lap_delta_us
 from tinyjoule.host.link.dut_link import DutLink, InferReply
-from tinyjoule.host.results.result_lines import throughput_line
 from tinyjoule.host.results.session import WorkloadRecord
 from tinyjoule.host.runner.windows import WindowPlan, median, run_windows
 from tinyjoule.tinyml_workloads.workloads import Workload
@@ -98,7 +97,5 @@ def run_performance(
         "median_throughput_ips": median([w.throughput_ips for w in windows]),
     }
     record.update(**summary)
-    record.write_result_lines(
-        [throughput_line(summary["median_throughput_ips"], record.official, record.why_unofficial)]
-    )
+    record.write_mode_results(summary)
     return summary

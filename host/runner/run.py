@@ -13,6 +13,7 @@ from typing import Any
 from tinyjoule.errors import ConfigurationError, TinyJouleError
 from tinyjoule.host.bench.opening import BenchRequest, OpenedBench, open_bench
 from tinyjoule.host.measurement.pump import BUFFER_WARNING_PERCENT
+from tinyjoule.host.results.provenance import dataset_facts, model_facts, software
 from tinyjoule.host.results.session import Session, WorkloadRecord
 from tinyjoule.host.runner.accuracy_mode import count_inputs, run_accuracy
 from tinyjoule.host.runner.datasets import synthetic_dataset, user_dataset
@@ -24,6 +25,7 @@ from tinyjoule.host.runner.request import RunRequest
 from tinyjoule.host.runner.steps import Progress, checked_dut, progress_counter
 from tinyjoule.host.runner.windows import WINDOW_COUNT
 from tinyjoule.tinyml_workloads.datasets import Dataset
+from tinyjoule.tinyml_workloads.model_info import read_model_info
 from tinyjoule.tinyml_workloads.workloads import Workload, get_workload
 
 
@@ -52,6 +54,23 @@ def first_inputs(dataset: Dataset, workload: Workload) -> list[tuple[str, bytes]
     return [(f.path.name, dataset.first_input(f)) for f in dataset.files[:WINDOW_COUNT]]
 
 
+def _provenance(
+    request: RunRequest, workload: Workload, dataset: Dataset, bench: OpenedBench, synthetic: bool
+) -> dict[str, Any]:
+    used = dataset.files if request.mode == "accuracy" else dataset.files[:WINDOW_COUNT]
+    model = request.model_path or (workload.standin_model_path if bench.simulated else None)
+    facts: dict[str, Any] = {
+        "software": software(),
+        "simulated": bench.simulated,
+        "synthetic_dataset": synthetic,
+        "dataset": dataset_facts(dataset, used, synthetic),
+    }
+    if model is not None:
+        facts["model"] = model_facts(model, read_model_info(model).total_macs)
+        facts["model"]["given_with"] = "--model" if request.model_path else "simulated stand-in"
+    return facts
+
+
 def run_workload(
     request: RunRequest, workload: Workload, record: WorkloadRecord, progress: Progress
 ) -> dict[str, Any]:
@@ -64,7 +83,9 @@ def run_workload(
     with open_bench(request.bench, bench_request) as bench:
         record.update(bench=dict(bench.description))
         dataset = _dataset(request, workload, bench.simulated)
-        record.mark_source(bench.simulated, synthetic_dataset=request.dataset_root is None)
+        synthetic = request.dataset_root is None
+        record.mark_source(bench.simulated, synthetic_dataset=synthetic)
+        record.update(provenance=_provenance(request, workload, dataset, bench, synthetic))
         if request.mode == "energy":
             return _run_energy_workload(request, workload, dataset, record, progress, bench)
         with checked_dut(bench.link, request.mode, workload, record) as link:
@@ -104,6 +125,7 @@ def _run_energy_workload(
         "window_convention": "half_edge_samples",
         "simulated": bench.simulated,
         "synthetic_dataset": bool(record.data.get("synthetic_dataset")),
+        "provenance": record.data.get("provenance", {}),
     }
     with energy_bench(
         request.monitor,
@@ -120,6 +142,7 @@ def _run_energy_workload(
                 "kind": monitor.info.kind,
                 "port": monitor.info.port,
                 "firmware": monitor.info.firmware_version,
+                "serial_number": monitor.info.serial_number,
                 "sample_rate_hz": config.sample_rate_hz,
                 "output": config.output,
                 "stream_format": config.stream_format,

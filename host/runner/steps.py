@@ -28,6 +28,7 @@ def checked_dut(
                 "vendor": identity.vendor,
                 "model": identity.model_id,
                 "timestamp_mode": identity.timestamp_mode,
+                "profile_reply": list(identity.profile_lines),
                 "device": link.device,
             }
         )

@@ -63,7 +63,10 @@ def test_session_folder_holds_transcript_and_checker_lines(sim_url, sessions) ->
     summary, _ = _perf(sim_url, sessions, "ad01")
     folder = Path(summary["session"]) / "ad01"
     text = (folder / "results.txt").read_text()
-    assert " ulp-mlperf: Median throughput is " in text and text.rstrip().endswith("inf./sec.")
+    assert " ulp-mlperf: Median throughput is " in text
+    # a block per window, as the MLCommons runner writes it
+    assert text.count("Performance results for window") == 5
+    assert text.count("Runtime requirements have been met.") == 5
     import re
 
     # the submission checker's own pattern (re.match, so a prefix is required)
