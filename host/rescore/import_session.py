@@ -33,9 +33,10 @@ def folder_name(raw: RawTrace) -> str:
 
 
 def _windows(score: TraceScore) -> tuple[tuple[WindowScore, ...], str]:
-    if score.alignment.misaligned and score.aligned:
-        return score.aligned, "realigned: the published windows miss the inference runs"
-    return score.windows, "the published runner's windows"
+    al = score.alignment
+    if al.misaligned and score.aligned:
+        return score.aligned, f"realigned: the published windows miss the runs; {al.realigned_by}"
+    return score.windows, f"the published runner's windows (alignment: {al.verdict})"
 
 
 def _window_record(w: WindowScore) -> dict[str, Any]:
@@ -79,6 +80,8 @@ class SessionImporter:
             "published_median_uj_per_inference": score.published_median_uj_per_inference,
             "rescored_median_uj_per_inference": score.median_uj_per_inference,
             "windows_used": used,
+            "alignment_verdict": score.alignment.verdict,
+            "alignment_evidence": score.alignment.evidence,
             "flags": list(score.flags),
             "notes": list(score.notes),
         }

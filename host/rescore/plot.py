@@ -1,8 +1,9 @@
 """A PNG of a re-scored trace: power over time, the timestamp edges, and the windows.
 
-The published runner's windows are shaded green (red where they hold no inference run), the
-correctly aligned windows, when they differ, orange below them; edges are thin vertical lines
-and separately captured pieces (MLCommons trials) are split by dashed lines.
+The published runner's windows are shaded green (red where timing shows they hold no inference
+run, grey where it cannot tell), the correctly aligned windows, when they differ, orange below
+them; edges are thin vertical lines and separately captured pieces (MLCommons trials) are split
+by dashed lines.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from tinyjoule.host.rescore.alignment_check import CANNOT_TELL, MISALIGNED
 from tinyjoule.host.rescore.records import RawTrace
 from tinyjoule.host.rescore.report import label
 from tinyjoule.host.rescore.score import TraceScore
 
 MAX_POINTS = 100_000
+SHADE = {MISALIGNED: "tab:red", CANNOT_TELL: "tab:gray"}
 
 
 def plot_name(score: TraceScore) -> str:
@@ -47,9 +50,8 @@ def plot_trace(raw: RawTrace, score: TraceScore, path: Path) -> Path:
     ax.plot(*_envelope(t, power_mw), lw=0.5, color="tab:blue")
     top = float(np.max(power_mw)) if len(power_mw) else 1.0
     for w in score.windows:
-        bad = "off_log" in w.flags or "below_gaps" in w.flags
-        ax.axvspan(w.spec.start / fs, w.spec.end / fs, ymin=0.5, color="tab:red" if bad else
-                   "tab:green", alpha=0.18)  # fmt: skip
+        color = SHADE.get(w.alignment or "", "tab:green")
+        ax.axvspan(w.spec.start / fs, w.spec.end / fs, ymin=0.5, color=color, alpha=0.18)
         ax.text(w.spec.start / fs, top, str(w.number), fontsize=7, va="bottom")
     for w in score.aligned or ():
         ax.axvspan(w.spec.start / fs, w.spec.end / fs, ymax=0.5, color="tab:orange", alpha=0.25)
@@ -65,6 +67,7 @@ def plot_trace(raw: RawTrace, score: TraceScore, path: Path) -> Path:
         title += f", published {score.published_median_uj_per_inference:.3f}"
     if score.aligned:
         title += f", aligned {score.aligned_median_uj_per_inference:.3f}"
+    title += f"; windows: {score.alignment.verdict.replace('_', ' ')} ({score.alignment.method})"
     ax.set_title(title, fontsize=9)
     xlabel = "s from trace start" if len(raw.captures) == 1 else "s (trials placed end to end)"
     ax.set_xlabel(xlabel)

@@ -7,6 +7,9 @@ have been met." or the runner's ``e-[The run must take at least 10 seconds ...]`
 MLCommons runner (v1.3+): ``Power Edition Output``, ``Energy data for trial N`` blocks
 (Elapsed time, maybe ``<<<< below minimum duration``, Inferences, Power mW., Total Energy uJ,
 Energy/Inf uJ/inf), the median line. CRLF or LF; a leading ``<clock> <source>:`` is ignored.
+A performance-mode ``results.txt`` (either runner: ``Performance results for window K`` blocks with
+# Inferences, Runtime, Throughput, then ``Median throughput is X inf./sec.``) is read by
+:func:`parse_performance_txt`.
 """
 
 from __future__ import annotations
@@ -61,6 +64,22 @@ class PublishedResults:
 
     def window(self, number: int) -> PublishedWindow | None:
         return next((w for w in self.windows if w.number == number), None)
+
+
+@dataclass(frozen=True, slots=True)
+class PerformanceWindow:
+    number: int
+    inferences: int
+    runtime_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class PerformanceResults:
+    """A performance-mode ``results.txt``: the same system's run times without the energy set-up."""
+
+    path: Path
+    windows: tuple[PerformanceWindow, ...]
+    median_throughput_ips: float  # as printed, else the median of the windows' own throughputs
 
 
 def _blocks(lines: list[str]) -> tuple[list[tuple[str, int, int, dict[str, str]]], dict[str, str]]:
@@ -170,3 +189,36 @@ def parse_results_txt(path: Path) -> PublishedResults:
         raise FolderError(path, f"results.txt lists a window twice ({numbers}); it was edited")
     throughput = float(top["throughput"]) if "throughput" in top else None
     return PublishedResults(path, form, tuple(windows), float(top["median"]), throughput)
+
+
+def parse_performance_txt(path: Path) -> PerformanceResults:
+    """The windows and median throughput of a performance-mode ``results.txt``."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    blocks, top = _blocks(text.splitlines())
+    perf = [b for b in blocks if b[0] == "perf"]
+    if not perf or len(perf) != len(blocks):
+        raise FolderError(
+            path,
+            "not a performance-mode results.txt: expected only 'Performance results for window "
+            "K' blocks (# Inferences, Runtime) and 'Median throughput is X inf./sec.'; take "
+            "the file again from the results repository's <system>/<benchmark>/performance/",
+        )
+    windows = []
+    for _, number, no, f in perf:
+        _need(path, "window", number, no, f, ("inferences", "runtime_s"))
+        runtime = float(f["runtime_s"])
+        if not runtime > 0:
+            raise FolderError(path, f"window {number} (line {no}) has a runtime of {runtime} s")
+        windows.append(PerformanceWindow(number, int(f["inferences"]), runtime))
+    numbers = [w.number for w in windows]
+    if len(set(numbers)) != len(numbers):
+        raise FolderError(path, f"lists a window twice ({numbers}): is this the run's log.txt?")
+    if "throughput" in top:
+        throughput = float(top["throughput"])
+    else:
+        rates = sorted(w.inferences / w.runtime_s for w in windows)
+        mid = len(rates) // 2
+        throughput = rates[mid] if len(rates) % 2 else (rates[mid - 1] + rates[mid]) / 2
+    if not throughput > 0:
+        raise FolderError(path, f"median throughput is {throughput} inf./sec.: the file is damaged")
+    return PerformanceResults(path, tuple(windows), throughput)

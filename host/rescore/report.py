@@ -1,4 +1,8 @@
-"""Re-scoring results as a rich table, JSON (one object per trace) and CSV (one row per window)."""
+"""Re-scoring results as a rich table, JSON (one object per trace) and CSV (one row per window).
+
+Each carries the alignment verdict with its evidence (``alignment_check``) and, beside every
+``reproduced``, the criterion it was judged by (``window_score.REPRODUCED_RULE``).
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,15 @@ from typing import Any
 from rich import box
 from rich.table import Table
 
+from tinyjoule.host.rescore.alignment_check import ALIGNED, CANNOT_TELL, MISALIGNED
 from tinyjoule.host.rescore.rescore import RescoreResult
 from tinyjoule.host.rescore.score import TraceScore, WindowScore
 
 CSV_COLUMNS = (
     "path", "trace", "format", "workload", "row", "window", "inferences", "duration_s",
     "energy_uj", "uncertainty_uj", "published_energy_uj", "difference_percent",
-    "uj_per_inference", "published_uj_per_inference", "mean_power_mw", "reproduced", "flags",
+    "uj_per_inference", "published_uj_per_inference", "mean_power_mw", "reproduced",
+    "reproduced_tolerance_uj", "alignment", "alignment_evidence", "flags",
 )  # fmt: skip
 
 
@@ -24,8 +30,10 @@ def _num(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
-def window_dict(w: WindowScore) -> dict[str, Any]:
+def window_dict(w: WindowScore, rebuilt_by: str | None = None) -> dict[str, Any]:
+    """One window; ``rebuilt_by`` is the evidence for a window the alignment check rebuilt."""
     pub, check = w.published, w.check
+    rebuilt = ALIGNED if rebuilt_by else None
     return {
         "window": w.number,
         "input": w.spec.label,
@@ -45,8 +53,15 @@ def window_dict(w: WindowScore) -> dict[str, Any]:
         "difference_percent": _num(w.difference_percent),
         "within_uncertainty": w.within_uncertainty,
         "reproduced": w.reproduced,
+        "reproduced_tolerance_uj": w.reproduced_tolerance_uj if pub else None,
+        "alignment": check.verdict if check else rebuilt,
+        "alignment_evidence": check.evidence if check else rebuilt_by,
+        "on_logged_run": check.on_logged_run if check else None,
         "logged_run_s": _num(check.logged_run_s) if check else None,
+        "expected_run_s": _num(check.expected_run_s) if check else None,
+        "run_time_fits": check.run_time_fits if check else None,
         "gap_power_mw": _num(check.gap_power_mw) if check else None,
+        "draws_more_than_gaps": check.draws_more_than_gaps if check else None,
         "flags": list(w.flags),
     }
 
@@ -68,11 +83,21 @@ def trace_dict(s: TraceScore) -> dict[str, Any]:
         "median_within_uncertainty": s.median_within_uncertainty,
         "mean_power_mw": _num(s.mean_power_mw),
         "misaligned": al.misaligned,
+        "alignment_verdict": al.verdict,
+        "alignment_evidence": al.evidence,
         "published_measures_idle": "published_measures_idle" in s.flags,
         "alignment_method": al.method,
         "log_offset_s": al.offset_s,
-        "aligned_windows": [window_dict(w) for w in s.aligned] if s.aligned else None,
+        "performance_results": str(al.timing.path) if al.timing else None,
+        "performance_throughput_ips": al.timing.throughput_ips if al.timing else None,
+        "run_time_tolerance": al.timing.tolerance if al.timing else None,
+        "aligned_windows": [window_dict(w, al.realigned_by) for w in s.aligned]
+        if s.aligned
+        else None,
         "aligned_median_uj_per_inference": _num(s.aligned_median_uj_per_inference),
+        "aligned_uncertainty_uj_per_inference": _num(s.aligned_uncertainty_uj_per_inference),
+        "aligned_evidence": al.realigned_by if s.aligned else None,
+        "reproduced_criterion": s.reproduced_criterion,
         "flags": list(s.flags),
         "notes": list(s.notes),
     }
@@ -88,9 +113,10 @@ def to_json(result: RescoreResult) -> dict[str, Any]:
 def _rows(s: TraceScore) -> list[dict[str, Any]]:
     base = {"path": str(s.path), "trace": s.trace, "format": s.format, "workload": s.workload}
     rows = []
+    by = s.alignment.realigned_by
     for kind, windows in (("window", s.windows), ("aligned_window", s.aligned or ())):
         for w in windows:
-            d = window_dict(w)
+            d = window_dict(w, by if kind == "aligned_window" else None)
             rows.append({**base, "row": kind, **{k: d.get(k) for k in CSV_COLUMNS if k in d}})
             rows[-1]["flags"] = ";".join(w.flags)
     rows.append(
@@ -102,12 +128,16 @@ def _rows(s: TraceScore) -> list[dict[str, Any]]:
             "published_uj_per_inference": s.published_median_uj_per_inference,
             "difference_percent": s.median_difference_percent,
             "mean_power_mw": s.mean_power_mw,
+            "alignment": s.alignment.verdict,
+            "alignment_evidence": s.alignment.evidence,
             "flags": ";".join(s.flags),
         }
     )
     if s.aligned:
         rows.append({**base, "row": "aligned_median",
-                     "uj_per_inference": s.aligned_median_uj_per_inference})  # fmt: skip
+                     "uj_per_inference": s.aligned_median_uj_per_inference,
+                     "uncertainty_uj": s.aligned_uncertainty_uj_per_inference,
+                     "alignment": ALIGNED, "alignment_evidence": by})  # fmt: skip
     return rows
 
 
@@ -136,24 +166,46 @@ def _f(value: float | None, digits: int = 3) -> str:
 FLAG_CODES = {  # one letter each, so the table fits 80 columns
     "short": ("S", "shorter than 10 s or 10 inferences"),
     "runner_flagged": ("R", "the runner flagged it"),
-    "off_log": ("L", "on no logged run"),
-    "below_gaps": ("G", "draws no more than the gaps beside it"),
+    "off_log": ("L", "its edges are no logged run's start and end"),
+    "off_run_time": ("T", "does not last its inferences' performance-mode run time"),
+    "alignment_unknown": ("U", "cannot tell whether it holds its run"),
+    "below_gaps": ("G", "draws no more than the segments beside it (power: support only)"),
     "not_reproduced": ("P", "published value not reproduced"),
 }
+VERDICT_STYLE = {ALIGNED: "green", MISALIGNED: "bold red", CANNOT_TELL: "yellow"}
 
 
 def _codes(flags: tuple[str, ...]) -> str:
     return "".join(FLAG_CODES[f][0] if f in FLAG_CODES else "?" for f in flags)
 
 
+def _allowance(s: TraceScore) -> str:
+    """What "reproduced" allowed here (``REPRODUCED_RULE`` in numbers)."""
+    tols = [w.reproduced_tolerance_uj for w in s.windows if w.published is not None]
+    low, high = min(tols), max(tols)
+    span = f"{low:.3f}" if high - low < 0.0005 else f"{low:.3f}-{high:.3f}"
+    why = (
+        "the larger sample beside each boundary (times rounded to 1 ms)"
+        if s.format == "eembc"
+        else "none for the boundaries (sample indices are stored)"
+    )
+    return f": |Δ| > {span} µJ = {why} + 0.0005 µJ print rounding"
+
+
 def _legend(s: TraceScore) -> list[str]:
     used = {f for w in (*s.windows, *(s.aligned or ())) for f in w.flags}
-    return [f"{code}: {text}" for f, (code, text) in FLAG_CODES.items() if f in used]
+    legend = [f"{code}: {text}" for f, (code, text) in FLAG_CODES.items() if f in used]
+    if "not_reproduced" in used:
+        legend[-1] += _allowance(s)
+    return legend
 
 
 def _title(s: TraceScore) -> str:
     parts = [s.format, s.workload or "", f"{s.voltage_v:g} V" if s.voltage_v else ""]
     title = f"[bold]{label(s)}[/] ({', '.join(p for p in parts if p)})"
+    al = s.alignment
+    how = "no timing" if al.method == "none" else al.method
+    title += f" [{VERDICT_STYLE[al.verdict]}]{al.verdict.replace('_', ' ')} ({how})[/]"
     return title + (f" [yellow]{' '.join(s.flags)}[/]" if s.flags else "")
 
 
@@ -172,7 +224,8 @@ def table(s: TraceScore) -> Table:
     for kind, windows in (("", s.windows), ("a", s.aligned or ())):
         for w in windows:
             pub = w.published
-            style = "yellow" if kind else ("red" if "off_log" in w.flags else None)
+            bad = w.alignment == MISALIGNED
+            style = "yellow" if kind else ("red" if bad else None)
             t.add_row(
                 f"{kind}{w.number}", str(w.inferences), _f(w.duration_s), _f(w.energy_uj, 1),
                 _f(w.uncertainty_uj, 0), _f(w.uj_per_inference),
@@ -187,9 +240,10 @@ def table(s: TraceScore) -> Table:
     )  # fmt: skip
     legend = _legend(s)
     if s.aligned:
-        t.add_row("a-med", "", "", "", "", _f(s.aligned_median_uj_per_inference), "", "", "", "",
+        t.add_row("a-med", "", "", "", _f(s.aligned_uncertainty_uj_per_inference, 1),
+                  _f(s.aligned_median_uj_per_inference), "", "", "", "",
                   style="bold yellow")  # fmt: skip
-        legend.insert(0, "aN: window N rebuilt on the edges of its own run (correctly aligned)")
+        legend.insert(0, f"aN: window N correctly aligned: {s.alignment.realigned_by}")
     if legend:
         t.caption = "; ".join(legend)
         t.caption_justify = "left"

@@ -3,14 +3,15 @@
 A path is an energy folder when it holds raw data or a results file itself; otherwise it is a
 tree, and every energy folder under it is scored (one with ``trace*-energy.bin``,
 ``trace*-timestamps.json`` or an MLCommons ``results.json``, or any folder named ``energy``).
-A folder that cannot be scored becomes a :class:`RescoreFailure`; the others go on.
+A folder that cannot be scored becomes a :class:`RescoreFailure`; the others go on. An energy
+folder in a results tree is checked against the performance run beside it (``run_timing``).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tinyjoule.errors import TinyJouleError
@@ -18,6 +19,7 @@ from tinyjoule.host.rescore.eembc_folder import TRACE_FILE, load_eembc
 from tinyjoule.host.rescore.mlcommons_folder import load_mlcommons
 from tinyjoule.host.rescore.published_txt import PublishedResults, parse_results_txt
 from tinyjoule.host.rescore.records import MLCOMMONS, FolderError, RawTrace
+from tinyjoule.host.rescore.run_timing import load_run_timing
 from tinyjoule.host.rescore.score import TraceScore, score_trace
 
 RESULT_FILES = ("results.txt", "results.json", "energy_results.txt")
@@ -130,8 +132,15 @@ def load_folder(folder: Path) -> list[tuple[RawTrace, PublishedResults | None]]:
 
 
 def rescore_folder(folder: Path) -> list[tuple[RawTrace, TraceScore]]:
-    """Every trace of ``folder``, read and scored."""
-    return [(raw, score_trace(raw, published)) for raw, published in load_folder(folder)]
+    """Every trace of ``folder``, read and scored (against the sibling performance run, if any)."""
+    traces = load_folder(folder)
+    timing, problem = load_run_timing(folder)
+    scored = []
+    for raw, published in traces:
+        if problem is not None:
+            raw = replace(raw, notes=(*raw.notes, problem))
+        scored.append((raw, score_trace(raw, published, timing)))
+    return scored
 
 
 def _message(folder: Path, exc: Exception) -> str:

@@ -1,7 +1,9 @@
 """Synthetic published energy folders, EEMBC form, for tests, benchmarks and demos.
 
-A board idles, loads an input (slightly higher draw while the UART is busy), runs the warm-up
-and then ``iterations`` inferences between two falling timestamp edges, for each window. The
+A board idles, loads an input (by default slightly higher draw while the UART is busy; give
+``load_mw`` above ``active_mw`` and a ``load_swing_mw`` for boards whose noisy input load draws
+more than the inference), runs the warm-up and then ``iterations`` inferences between two falling
+timestamp edges, for each window. The
 samples are the exact integral of that power over each sample period plus seeded noise. The
 "runner" then scores the run the way the EEMBC runner did, from its own unrounded edge times,
 and writes the ms-rounded timestamps, ``results.txt`` and ``log.txt``. Awkward cases: drop an
@@ -20,6 +22,7 @@ import numpy as np
 
 LOG_OFFSET_S = 169.232  # log clock at trace start, as in the published kws example
 RUNNER_INVALID = "e-[The run must take at least 10 seconds and 10 iterations to be valid]"
+LOAD_BURST_S = 0.01  # a swinging load alternates between its high and low draw this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,7 @@ class SyntheticRun:
     latency_s: float = 0.0431
     idle_mw: float = 33.0
     load_mw: float = 33.6
+    load_swing_mw: float = 0.0  # the load draws load_mw ± this, alternating (UART bursts)
     active_mw: float = 42.2
     load_s: float = 1.6
     head_s: float = 1.0
@@ -55,6 +59,19 @@ class Timeline:
         return self.segments[-1][1]
 
 
+def load_segments(start: float, run: SyntheticRun) -> list[tuple[float, float, float]]:
+    """The input load from ``start`` for ``run.load_s``: steady, or bursts around ``load_mw``."""
+    end = start + run.load_s
+    if not run.load_swing_mw:
+        return [(start, end, run.load_mw)]
+    pieces, t, high = [], start, True
+    while t < end - 1e-9:
+        b = min(t + LOAD_BURST_S, end)
+        pieces.append((t, b, run.load_mw + (run.load_swing_mw if high else -run.load_swing_mw)))
+        t, high = b, not high
+    return pieces
+
+
 def eembc_timeline(run: SyntheticRun) -> Timeline:
     segments: list[tuple[float, float, float]] = []
     t = 0.0
@@ -68,7 +85,8 @@ def eembc_timeline(run: SyntheticRun) -> Timeline:
     edges, runs = [t], []
     add(run.head_s, run.idle_mw)
     for _ in range(run.windows):
-        add(run.load_s, run.load_mw)
+        for a, b, mw in load_segments(t, run):
+            add(b - a, mw)
         add(0.0393, run.idle_mw)
         add(run.warmups * run.latency_s, run.active_mw)
         add(0.0117, run.idle_mw)

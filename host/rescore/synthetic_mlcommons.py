@@ -1,9 +1,11 @@
 """Synthetic published energy folders, MLCommons form (``results.json``), for tests and benchmarks.
 
-Each trial is captured on its own: idle while the input loads, the warm-up, then the measured
-run between two events, then a short tail. Samples are J per 1 ms, rounded to four significant
-digits as the LPM01A's ASCII stream gives them; events are ``[counter, sample_index]`` with the
-counter running on across trials. ``results.txt`` is computed exactly as the runner does.
+Each trial is captured on its own: a moment of idle, the input load (``load_s`` at ``load_mw``,
+with ``load_swing_mw`` bursts: set it above ``active_mw`` for boards whose load draws more than
+the inference), the warm-up, then the measured run between two events, then a short tail.
+Samples are J per 1 ms, rounded to four significant digits as the LPM01A's ASCII stream gives
+them; events are ``[counter, sample_index]`` with the counter running on across trials.
+``results.txt`` is computed exactly as the runner does.
 """
 
 from __future__ import annotations
@@ -15,16 +17,17 @@ from typing import Any
 
 import numpy as np
 
-from tinyjoule.host.rescore.synthetic import SyntheticRun, Timeline, render
+from tinyjoule.host.rescore.synthetic import SyntheticRun, Timeline, load_segments, render
 
 CRLF = "\r\n"
 MLCOMMONS_RUN = SyntheticRun(voltage_v=3.0, iterations=250)
+IDLE_S = 0.2  # before the load starts
 RULE = "---------------------------------------------------------"
 
 
 def trial_timeline(run: SyntheticRun, spurious_s: float | None) -> Timeline:
-    pre = 1.8
-    line = [(0.0, pre, run.idle_mw * 0.8)]
+    line = [(0.0, IDLE_S, run.idle_mw * 0.8), *load_segments(IDLE_S, run)]
+    pre = line[-1][1]
     start = pre + run.warmups * run.latency_s + 0.0113
     line.append((pre, start, run.active_mw))
     end = start + run.iterations * run.latency_s

@@ -1,4 +1,5 @@
-"""Parsers: results.txt in both runners' forms, timestamps, the energy trace and the EEMBC log."""
+"""Parsers: results.txt in both runners' forms (energy and performance mode), timestamps, the
+energy trace and the EEMBC log."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 
 from tinyjoule.host.rescore.eembc_files import edge_index, read_energy_bin, read_timestamps
 from tinyjoule.host.rescore.eembc_log import parse_eembc_log
-from tinyjoule.host.rescore.published_txt import parse_results_txt
+from tinyjoule.host.rescore.published_txt import parse_performance_txt, parse_results_txt
 from tinyjoule.host.rescore.records import FolderError
 
 WINDOW = st.tuples(
@@ -119,6 +120,74 @@ def test_results_txt_cut_short(tmp_path: Path) -> None:
     path.write_text("\n".join(line for line in lines if "Power " not in line))
     with pytest.raises(FolderError, match=r"window 2 .*no power_uw"):
         parse_results_txt(path)
+
+
+PERFORMANCE_RUN = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "published"
+PERFORMANCE_RUN = PERFORMANCE_RUN / "mlcommons_v1.3_st_nucleo_l4r5zi-p_kws_performance"
+PERF_WINDOW = st.tuples(st.integers(1, 100_000), st.floats(0.01, 5000.0, allow_nan=False))
+
+
+def performance_text(windows: list[tuple[int, float]], form: str, median: bool = True) -> str:
+    """Both runners' performance-mode summaries (the MLCommons one as in the published file)."""
+    lines = []
+    for i, (n, runtime) in enumerate(windows, 1):
+        if form == "mlcommons":
+            lines += [f"Performance results for window {i}", f"    # Inferences : {n}",
+                      f"    Runtime: {runtime:.6f} sec.",
+                      f"    Throughput: {n / runtime!r} inf./sec.",
+                      "    Runtime requirements have been met."]  # fmt: skip
+        else:
+            h = "00035.938 ulp-mlperf:"
+            lines += [f"{h} Performance results for window {i}:", f"{h}   # Inferences : {n:12d}",
+                      f"{h}   Runtime      : {runtime:12.3f} sec.",
+                      f"{h}   Throughput   : {n / runtime:12.3f} inf./sec."]  # fmt: skip
+    rates = [n / r for n, r in windows]
+    if median:
+        median_line = f"Median throughput is {statistics.median(rates):10.3f} inf./sec."
+        lines.append(f"0726.010245 ulp-mlperf: {median_line}")
+    return "\r\n".join(lines) + "\r\n"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(PERF_WINDOW, min_size=1, max_size=7), st.sampled_from(["mlcommons", "eembc"]),
+       st.booleans())  # fmt: skip
+def test_performance_results_txt_round_trip(tmp_path_factory, windows, form, median) -> None:
+    path = tmp_path_factory.mktemp("perf") / "results.txt"
+    path.write_bytes(performance_text(windows, form, median).encode())
+    parsed = parse_performance_txt(path)
+    assert [w.number for w in parsed.windows] == list(range(1, len(windows) + 1))
+    digits = 6 if form == "mlcommons" else 3
+    for w, (n, runtime) in zip(parsed.windows, windows, strict=True):
+        assert w.inferences == n and w.runtime_s == pytest.approx(runtime, abs=10**-digits)
+    if median:
+        expected = statistics.median(n / r for n, r in windows)
+        assert parsed.median_throughput_ips == pytest.approx(expected, abs=0.0005)
+    else:  # no median line: the median of the printed windows
+        rates = [w.inferences / w.runtime_s for w in parsed.windows]
+        assert parsed.median_throughput_ips == pytest.approx(statistics.median(rates))
+
+
+def test_published_performance_results_txt() -> None:
+    if not PERFORMANCE_RUN.is_dir():
+        pytest.skip(f"{PERFORMANCE_RUN} is not there (the shared data sits next to the checkout)")
+    parsed = parse_performance_txt(PERFORMANCE_RUN / "results.txt")
+    assert parsed.median_throughput_ips == 23.032
+    assert [(w.inferences, w.runtime_s) for w in parsed.windows] == [
+        (250, 10.862042), (250, 10.854678), (250, 10.847215), (250, 10.862036), (250, 10.836234)
+    ]  # fmt: skip
+    with pytest.raises(FolderError, match=r"log\.txt.*lists a window twice"):
+        parse_performance_txt(PERFORMANCE_RUN / "log.txt")
+
+
+def test_energy_results_txt_is_not_a_performance_one(tmp_path: Path) -> None:
+    path = tmp_path / "results.txt"
+    path.write_text(eembc_text([(546509.7, 12.951, 300)] * 5))  # has performance blocks too
+    with pytest.raises(FolderError, match=r"results\.txt.*not a performance-mode results\.txt"):
+        parse_performance_txt(path)
+    lines = performance_text([(250, 10.86)], "mlcommons").splitlines()
+    path.write_text("\n".join(line for line in lines if "Runtime:" not in line))
+    with pytest.raises(FolderError, match=r"window 1 .*no runtime_s"):
+        parse_performance_txt(path)
 
 
 ms_times = st.lists(st.integers(0, 3_600_000), min_size=1, max_size=40).map(

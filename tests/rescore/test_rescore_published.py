@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from tinyjoule.host.rescore.command import rescore_command
 PUBLISHED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "published"
 EEMBC = PUBLISHED / "eembc_v1.2_st_nucleo_l4r5zi_kws"
 MLC = PUBLISHED / "mlcommons_v1.3_st_nucleo_l4r5zi-p_kws"
+MLC_PERFORMANCE = PUBLISHED / "mlcommons_v1.3_st_nucleo_l4r5zi-p_kws_performance"
 TOLERANCE = 0.02e-2  # relative, as the data README suggests for windows >= 10 s
 
 # exact published sample ranges (data README): the ms-rounded JSON is off by one at most
@@ -49,6 +51,8 @@ def test_eembc_every_window_and_median_within_0_02_percent() -> None:
     assert abs(score.median_difference_percent) < TOLERANCE * 100
     assert score.median_within_uncertainty
     assert not score.alignment.misaligned and score.alignment.method == "log"
+    assert score.alignment.verdict == "aligned"
+    assert all(w.alignment == "aligned" and w.check.on_logged_run for w in score.windows)
     assert score.flags == ()
 
 
@@ -86,6 +90,30 @@ def test_mlcommons_reproduces_exactly() -> None:
     assert "spurious_pulse" in score.flags  # trial 0 has 3 events; the last two are used
     assert score.windows[0].spec.start == 4042 and score.windows[0].spec.end == 14928
     assert not score.alignment.misaligned
+    # outside its results tree there is no timing to check the windows against
+    assert score.alignment.verdict == "cannot_tell" and score.alignment.method == "none"
+
+
+def test_mlcommons_in_its_results_tree_is_aligned_by_the_performance_run(tmp_path: Path) -> None:
+    """As in tiny_results_v1.3: NUCLEO_L4R5ZI-P/kws/energy beside NUCLEO_L4R5ZI-P/kws/performance.
+    250 inferences at 23.032 inf/s take 10.855 s; the windows last 10.865-10.890 s."""
+    _need(MLC)
+    _need(MLC_PERFORMANCE)
+    system = tmp_path / "closed" / "STMicroelectronics" / "results" / "NUCLEO_L4R5ZI-P" / "kws"
+    shutil.copytree(MLC, system / "energy")
+    shutil.copytree(MLC_PERFORMANCE, system / "performance")
+    result = rescore_paths([tmp_path])
+    assert result.ok, result.failures
+    (score,) = result.scores
+    al = score.alignment
+    assert al.verdict == "aligned" and al.method == "performance" and not al.misaligned
+    assert al.timing.throughput_ips == 23.032 and score.aligned is None
+    for w in score.windows:
+        assert w.alignment == "aligned" and w.check.run_time_fits and w.flags == ()
+        assert w.check.expected_run_s == pytest.approx(250 / 23.032)
+        assert 0.0005 < w.duration_s / w.check.expected_run_s - 1 < 0.0035  # +0.1 to +0.3 %
+        assert w.check.draws_more_than_gaps  # on this board the load draws less: power agrees
+    assert score.flags == ("spurious_pulse",)
 
 
 def test_both_real_folders_as_a_tree() -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from tinyjoule.host.rescore import TraceScore, rescore_paths
 from tinyjoule.host.rescore.synthetic import SyntheticRun, Timeline, write_eembc_folder
-from tinyjoule.host.rescore.synthetic_mlcommons import write_mlcommons_folder
+from tinyjoule.host.rescore.synthetic_mlcommons import MLCOMMONS_RUN, write_mlcommons_folder
+from tinyjoule.host.rescore.synthetic_performance import write_performance_folder
 
 RUN = SyntheticRun()
 
@@ -115,15 +116,33 @@ def test_pulse_inside_a_run_is_kept_inside_its_window(tmp_path: Path) -> None:
     )
 
 
-def test_misalignment_found_from_the_trace_alone_without_a_log(tmp_path: Path) -> None:
+def test_trace_alone_cannot_tell_a_misalignment(tmp_path: Path) -> None:
+    """Without the log or a performance run there is no timing: power does not make a verdict."""
     write_eembc_folder(tmp_path / "e", RUN, drop_edges=(4,))
     (tmp_path / "e" / "log.txt").unlink()
     score = _one(tmp_path / "e")
-    assert score.alignment.method == "trace" and "misaligned" in score.flags
+    assert score.alignment.method == "none" and score.alignment.verdict == "cannot_tell"
+    assert "misaligned" not in score.flags and "edge_count" in score.flags
+    assert score.aligned is None and score.aligned_median_uj_per_inference is None
+    assert all("alignment_unknown" in w.flags for w in score.windows)
+    assert "below_gaps" in score.windows[1].flags  # power is shown as support
+    (note,) = [n for n in score.notes if n.startswith("cannot tell")]
+    assert "cannot be 1 + 2 per run" in note and "power alone cannot tell" in note
+
+
+def test_misalignment_found_from_the_performance_run_without_a_log(tmp_path: Path) -> None:
+    folder = tmp_path / "B" / "kws" / "energy"
+    write_eembc_folder(folder, RUN, drop_edges=(4,))
+    (folder / "log.txt").unlink()
+    write_performance_folder(folder.parent / "performance", RUN, form="eembc")
+    score = _one(folder)
+    assert score.alignment.method == "performance" and "misaligned" in score.flags
+    assert [w.number for w in score.windows if "off_run_time" in w.flags] == [4, 6, 8]
     assert len(score.aligned) == 4
     assert score.aligned_median_uj_per_inference == pytest.approx(
         _truth_uj(RUN) / RUN.iterations, rel=2e-4
     )
+    assert "performance run's" in score.alignment.realigned_by
 
 
 def test_short_windows_are_recomputed_and_flagged(tmp_path: Path) -> None:
@@ -170,9 +189,15 @@ def test_mlcommons_trial_without_its_end_event(tmp_path: Path) -> None:
 
 
 def test_mlcommons_spurious_pulse_and_lost_end_event_misaligned(tmp_path: Path) -> None:
-    write_mlcommons_folder(tmp_path / "m", drop_events={0: (2,)})  # trial 0: pulse, start
-    score = _one(tmp_path / "m")
+    folder = tmp_path / "B" / "kws" / "energy"
+    write_mlcommons_folder(folder, drop_events={0: (2,)})  # trial 0: pulse, start
+    score = _one(folder)  # no performance run beside it yet: no timing evidence
+    assert score.alignment.verdict == "cannot_tell" and "misaligned" not in score.flags
+    assert "below_gaps" in score.windows[0].flags
+    write_performance_folder(folder.parent / "performance", MLCOMMONS_RUN)
+    score = _one(folder)
     assert "misaligned" in score.flags and "below_gaps" in score.windows[0].flags
+    assert [w.number for w in score.windows if w.alignment == "misaligned"] == [0]
     assert [w.number for w in score.aligned] == [1, 2, 3, 4]
 
 
