@@ -67,7 +67,8 @@ def _labels_path(folder: Path, workload: Workload, labels_file: str) -> Path:
     if not folder.is_dir():
         raise ConfigurationError(
             f"dataset folder {folder} does not exist: give the folder that holds {workload.id}/"
-            f"{labels_file} and the .bin files (generate one with the synthetic dataset writer)"
+            f"{labels_file} and the .bin files (to try the tools without the MLPerf Tiny data, "
+            f"write a synthetic one: tinyjoule dataset synthetic -w {workload.id} {folder})"
         )
     raise ConfigurationError(
         f"no {labels_file} in {folder} or {folder / workload.id}: a {workload.id} dataset is a "

@@ -49,6 +49,13 @@ class ModelInfo:
     ops: tuple[OpInfo, ...]
     total_macs: int
     total_params: int
+    size_bytes: int = 0
+    """The .tflite file: what the model takes in flash, with its graph."""
+    weights_bytes: int = 0
+    """Constant tensors (weights, biases, quantisation data)."""
+    activation_bytes: int = 0
+    """Peak of the tensors alive at once, ops run in order: the least tensor arena TFLite
+    Micro can plan (scratch buffers and alignment come on top)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data (lists for tuples, a string for the path)."""
@@ -163,6 +170,8 @@ def read_model_info(path: Path) -> ModelInfo:
             )
         )
     total_params = sum(int(np.prod(tensors[i]["shape"])) for i in counted)
+    consumed = {int(t) for op in ops_details for t in op["inputs"] if int(t) >= 0}
+    constants = consumed - produced - graph_inputs
     return ModelInfo(
         path=path,
         inputs=tuple(tensor_info(d) for d in interpreter.get_input_details()),
@@ -170,7 +179,40 @@ def read_model_info(path: Path) -> ModelInfo:
         ops=tuple(ops),
         total_macs=sum(op.macs for op in ops),
         total_params=total_params,
+        size_bytes=path.stat().st_size,
+        weights_bytes=sum(_nbytes(tensors[i]) for i in constants),
+        activation_bytes=_peak_activations(tensors, ops_details, graph_inputs, interpreter),
     )
+
+
+def _nbytes(detail: dict[str, Any]) -> int:
+    return int(np.prod(detail["shape"])) * np.dtype(detail["dtype"]).itemsize
+
+
+def _peak_activations(
+    tensors: dict[int, dict[str, Any]],
+    ops_details: list[dict[str, Any]],
+    graph_inputs: set[int],
+    interpreter: Any,
+) -> int:
+    """Bytes of the tensors alive at once, at the worst op (inputs from the start, outputs
+    to the end, every other tensor from the op that makes it to the last that reads it)."""
+    born: dict[int, int] = dict.fromkeys(graph_inputs, 0)
+    dies: dict[int, int] = {}
+    last = len(ops_details) - 1
+    for n, op in enumerate(ops_details):
+        for t in op["outputs"]:
+            born.setdefault(int(t), n)
+        for t in op["inputs"]:
+            if int(t) in born:
+                dies[int(t)] = n
+    for detail in interpreter.get_output_details():
+        dies[int(detail["index"])] = last
+    peak = 0
+    for n in range(len(ops_details)):
+        live = [t for t, b in born.items() if b <= n <= dies.get(t, b)]
+        peak = max(peak, sum(_nbytes(tensors[t]) for t in live))
+    return peak
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -179,13 +221,19 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 def format_table(info: ModelInfo) -> str:
     """A plain-text summary: I/O quantisation, one row per op, totals."""
-    lines = [f"model: {info.path}"]
+    lines = [
+        f"model: {info.path}",
+        f"size: {info.size_bytes:,} bytes (weights {info.weights_bytes:,}); activations at "
+        f"peak: {info.activation_bytes:,} bytes (the least tensor arena; scratch buffers and "
+        "alignment come on top)",
+    ]
     for kind, tensors in (("input", info.inputs), ("output", info.outputs)):
         for t in tensors:
-            lines.append(
-                f"{kind:<7}{t.name}  {t.dtype} [{_shape(t.shape)}]  "
-                f"scale={t.scale:.6g} zero_point={t.zero_point}"
-            )
+            if t.scale == 0 and t.zero_point == 0:
+                quantisation = "not quantised"
+            else:
+                quantisation = f"scale={t.scale:.6g} zero_point={t.zero_point}"
+            lines.append(f"{kind:<7}{t.name}  {t.dtype} [{_shape(t.shape)}]  {quantisation}")
     rows = [("#", "op", "inputs", "output", "MACs", "params")]
     for op in info.ops:
         rows.append(

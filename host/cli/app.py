@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+import tinyjoule
 from tinyjoule.errors import ConfigurationError, TinyJouleError
 from tinyjoule.host.bench.board_file import load_board_file
 from tinyjoule.host.bench.spec import BenchSpec, simulated_bench
+from tinyjoule.host.cli.tables import result_table, window_table
+from tinyjoule.host.console import make_console
 from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.discovery import list_devices
 from tinyjoule.host.instruments.registry import monitor_facts, parse_monitor
@@ -26,15 +28,43 @@ from tinyjoule.host.runner.request import DEFAULT_SUPPLY_V, RunRequest
 from tinyjoule.host.runner.run import run
 from tinyjoule.tinyml_workloads.workloads import WORKLOADS, default_workload_ids
 
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
     help="Measure what one ML inference costs a microcontroller, the MLPerf Tiny way.",
-    no_args_is_help=False,
-    add_completion=False,
+    context_settings=HELP_OPTIONS,
+    add_completion=True,
 )
-sim_app = typer.Typer(help="The simulated bench.")
+sim_app = typer.Typer(help="The simulated bench.", context_settings=HELP_OPTIONS)
 app.add_typer(sim_app, name="sim")
-console = Console()
-err_console = Console(stderr=True)
+dataset_app = typer.Typer(help="Datasets in the MLPerf Tiny layout.", context_settings=HELP_OPTIONS)
+app.add_typer(dataset_app, name="dataset")
+console = make_console()
+err_console = make_console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"tinyjoule {tinyjoule.__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def _main(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Measure what one ML inference costs a microcontroller, the MLPerf Tiny way.
+
+    Start with `tinyjoule run` (the simulated bench, energy mode, four workloads)."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(2)
+
 
 MODES = ("energy", "performance", "accuracy")
 
@@ -70,68 +100,6 @@ def _bench_spec(
             profile=str(sim_profile) if sim_profile else None,
         )
     return BenchSpec(dut_url=dut, io_url=io, io_kind=io_kind)
-
-
-def _label(w: dict[str, Any]) -> str:
-    """The workload, marked when its figures are not a measurement of a real board."""
-    marks = [m for m, on in (("simulated", w.get("simulated")),
-                             ("synthetic data", w.get("synthetic_dataset"))) if on]  # fmt: skip
-    return f"{w['workload']} ({', '.join(marks)})" if marks else w["workload"]
-
-
-def _result_table(summary: dict[str, Any]) -> Table:
-    mode = summary["mode"]
-    title = f"tinyjoule {mode} — {escape(summary['session'])}"
-    if summary.get("note"):
-        title = f"SIMULATED / UNOFFICIAL — {title}\n({summary['note']})"
-    table = Table(title=title)
-    table.add_column("workload")
-    if mode == "energy":
-        for col in ("µJ/inf", "± µJ/inf", "mean mW", "ms/inf", "inf/window"):
-            table.add_column(col, justify="right")
-        if any("sim_truth_uj_per_inference" in w for w in summary["workloads"]):
-            table.add_column("sim truth", justify="right")
-        for w in summary["workloads"]:
-            row = [
-                _label(w),
-                f"{w['median_uj_per_inference']:.3f}",
-                f"{w['uncertainty_uj_per_inference']:.3f}",
-                f"{w['mean_power_mw']:.3f}",
-                f"{w['median_latency_ms']:.3f}",
-                str(w["windows"][-1]["inferences"]),
-            ]
-            if "sim_truth_uj_per_inference" in w:
-                row.append(f"{w['sim_truth_uj_per_inference']:.3f}")
-            table.add_row(*row)
-    elif mode == "performance":
-        for col in ("median latency (ms)", "median throughput (inf/s)", "windows", "inf/window"):
-            table.add_column(col, justify="right")
-        for w in summary["workloads"]:
-            table.add_row(
-                _label(w),
-                f"{w['median_latency_ms']:.3f}",
-                f"{w['median_throughput_ips']:.3f}",
-                str(len(w["windows"])),
-                str(w["windows"][-1]["inferences"]),
-            )
-    else:
-        for col in ("metric", "value", "target", "files", "met"):
-            table.add_column(col, justify="right")
-        for w in summary["workloads"]:
-            table.add_row(_label(w), *_accuracy_cells(w))
-    return table
-
-
-def _accuracy_cells(w: dict[str, Any]) -> list[str]:
-    files = str(w["files"])
-    if "reference_agreement_percent" in w:
-        value = f"{w['reference_agreement_percent']:.1f}"
-        return ["agreement with reference %", value, "-", files, "n/a (synthetic data)"]
-    if "synthetic_auc" in w:
-        return ["AUC on synthetic data", f"{w['synthetic_auc']:.3f}", "-", files, "n/a"]
-    metric, value = ("AUC", f"{w['auc']:.3f}") if "auc" in w else ("top-1 %", f"{w['top1']:.1f}")
-    met = "yes" if w["meets_target"] else "[red]no[/]"
-    return [metric, value, f"{w['quality_target']:g}", files, met]
 
 
 def _monitor_config(kind: str, voltage: float | None, **overrides: Any) -> MonitorConfig:
@@ -214,6 +182,9 @@ def run_command(
     ] = None,
     sessions: Annotated[Path, typer.Option(help="where session folders go")] = Path("sessions"),
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    show_windows: Annotated[
+        bool, typer.Option("--windows", help="also print a table of every window")
+    ] = False,
 ) -> None:
     """Run a mode for one or more workloads (the simulated bench unless ports are given)."""
     if mode not in MODES:
@@ -271,7 +242,12 @@ def run_command(
     if as_json:
         print(json.dumps(summary, indent=2))
     else:
-        console.print(_result_table(summary))
+        console.print(result_table(summary))
+        if show_windows:
+            for w in summary["workloads"]:
+                table = window_table(w, summary["mode"])
+                if table is not None:
+                    console.print(table)
         for w in summary["workloads"]:
             if "golden" in w:
                 console.print(f"{w['workload']}: {escape(verdict_text(w['golden']))}")
@@ -337,6 +313,32 @@ def rescore(
     from tinyjoule.host.rescore.command import rescore_command
 
     raise typer.Exit(rescore_command(paths, as_json, csv_path, plot_dir, import_to))
+
+
+@dataset_app.command("synthetic")
+def dataset_synthetic_command(
+    out: Annotated[Path, typer.Argument(help="datasets folder to write <workload>/ into")],
+    workload: Annotated[str, typer.Option("--workload", "-w")] = "kws01",
+    files: Annotated[int, typer.Option(help="how many input files")] = 50,
+    seed: Annotated[int, typer.Option(help="the same seed gives the same bytes")] = 0,
+    model: Annotated[
+        Path | None,
+        typer.Option(help="the model whose predictions label the files (default: stand-in)"),
+    ] = None,
+) -> None:
+    """Write a synthetic dataset (labels: the model's own predictions; ad01: generated
+    normal and anomalous spectra). For trying the tools: not MLPerf Tiny data."""
+    from tinyjoule.tinyml_workloads.synthetic import generate_dataset
+    from tinyjoule.tinyml_workloads.workloads import get_workload
+
+    try:
+        wl = get_workload(workload)
+        if files < 1:
+            raise ConfigurationError(f"--files {files}: write at least one file")
+        folder = generate_dataset(wl, out, files, seed=seed, model_path=model)
+    except (TinyJouleError, OSError) as exc:
+        _fail(f"writing a synthetic {workload} dataset into {out}: {exc}")
+    print(f"{files} synthetic {wl.id} files and y_labels.csv in {folder} (not MLPerf Tiny data)")
 
 
 @sim_app.command("serve")

@@ -14,8 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from rich.console import Console
-
+from tinyjoule.host.console import make_console
 from tinyjoule.host.rescore.import_session import SessionImporter
 from tinyjoule.host.rescore.plot import plot_name, plot_trace
 from tinyjoule.host.rescore.records import RawTrace
@@ -34,7 +33,7 @@ def rescore_command(
     import_to: Path | None,
 ) -> int:
     """Score ``paths``; print a table (or JSON), write CSV, plots and sessions as asked."""
-    out, err = Console(), Console(stderr=True)
+    out, err = make_console(), make_console(stderr=True)
     if as_json and csv_path == STDOUT:
         err.print("[bold red]error:[/] --json and --csv - both write to stdout; give --csv a file")
         return 2

@@ -163,20 +163,20 @@ def _f(value: float | None, digits: int = 3) -> str:
     return text[1:] if text.startswith("-") and not text.strip("-0.") else text  # no "-0.000"
 
 
-FLAG_CODES = {  # one letter each, so the table fits 80 columns
-    "short": ("S", "shorter than 10 s or 10 inferences"),
-    "runner_flagged": ("R", "the runner flagged it"),
-    "off_log": ("L", "its edges are no logged run's start and end"),
-    "off_run_time": ("T", "does not last its inferences' performance-mode run time"),
-    "alignment_unknown": ("U", "cannot tell whether it holds its run"),
-    "below_gaps": ("G", "draws no more than the segments beside it (power: support only)"),
-    "not_reproduced": ("P", "published value not reproduced"),
+FLAG_CODES = {  # the name shown in the table, and what it means
+    "short": ("short", "shorter than 10 s or 10 inferences"),
+    "runner_flagged": ("runner-flagged", "the runner flagged it"),
+    "off_log": ("off-log", "its edges are no logged run's start and end"),
+    "off_run_time": ("off-run-time", "does not last its inferences' performance-mode run time"),
+    "alignment_unknown": ("can't-tell", "cannot tell whether it holds its run"),
+    "below_gaps": ("below-gaps", "draws no more than the segments beside it (power: support only)"),
+    "not_reproduced": ("not-reproduced", "published value not reproduced"),
 }
 VERDICT_STYLE = {ALIGNED: "green", MISALIGNED: "bold red", CANNOT_TELL: "yellow"}
 
 
 def _codes(flags: tuple[str, ...]) -> str:
-    return "".join(FLAG_CODES[f][0] if f in FLAG_CODES else "?" for f in flags)
+    return ", ".join(FLAG_CODES[f][0] if f in FLAG_CODES else f for f in flags)
 
 
 def _allowance(s: TraceScore) -> str:
@@ -218,32 +218,36 @@ def table(s: TraceScore) -> Table:
         pad_edge=False,
         collapse_padding=True,
     )
-    for col in ("win", "inf", "s", "µJ", "± µJ", "µJ/inf", "published", "Δ %", "mW"):
-        t.add_column(col, justify="right", no_wrap=True)
-    t.add_column("flg", no_wrap=True)
-    for kind, windows in (("", s.windows), ("a", s.aligned or ())):
-        for w in windows:
+    columns = ("#", "runner's", "inf", "s", "µJ", "± µJ", "µJ/inf", "± µJ/inf",
+               "published µJ/inf", "Δ %", "mW")  # fmt: skip
+    for col in columns:  # folded, never cut, when the console is narrow
+        t.add_column(col, justify="left" if col == "runner's" else "right", overflow="fold")
+    t.add_column("flags", overflow="fold")
+    runner = "window" if s.format == "eembc" else "trial"
+    for kind, windows in (("", s.windows), ("aligned ", s.aligned or ())):
+        for n, w in enumerate(windows, 1):
             pub = w.published
             bad = w.alignment == MISALIGNED
             style = "yellow" if kind else ("red" if bad else None)
+            per_inf = w.uncertainty_uj / w.inferences if w.inferences else None
             t.add_row(
-                f"{kind}{w.number}", str(w.inferences), _f(w.duration_s), _f(w.energy_uj, 1),
-                _f(w.uncertainty_uj, 0), _f(w.uj_per_inference),
-                _f(pub.uj_per_inference if pub else None), _f(w.difference_percent, 3),
-                _f(w.mean_power_mw), _codes(w.flags),
+                f"{kind}{n}", f"{runner} {w.number}", str(w.inferences), _f(w.duration_s),
+                _f(w.energy_uj, 1), _f(w.uncertainty_uj, 0), _f(w.uj_per_inference),
+                _f(per_inf), _f(pub.uj_per_inference if pub else None),
+                _f(w.difference_percent, 3), _f(w.mean_power_mw), _codes(w.flags),
                 style=style,
             )  # fmt: skip
     t.add_row(
-        "median", "", "", "", _f(s.uncertainty_uj_per_inference, 1),
-        _f(s.median_uj_per_inference), _f(s.published_median_uj_per_inference),
+        "median", "", "", "", "", "", _f(s.median_uj_per_inference),
+        _f(s.uncertainty_uj_per_inference), _f(s.published_median_uj_per_inference),
         _f(s.median_difference_percent, 3), _f(s.mean_power_mw), "", style="bold",
     )  # fmt: skip
     legend = _legend(s)
     if s.aligned:
-        t.add_row("a-med", "", "", "", _f(s.aligned_uncertainty_uj_per_inference, 1),
-                  _f(s.aligned_median_uj_per_inference), "", "", "", "",
+        t.add_row("aligned median", "", "", "", "", "", _f(s.aligned_median_uj_per_inference),
+                  _f(s.aligned_uncertainty_uj_per_inference), "", "", "", "",
                   style="bold yellow")  # fmt: skip
-        legend.insert(0, f"aN: window N correctly aligned: {s.alignment.realigned_by}")
+        legend.insert(0, f"aligned N: window N correctly aligned: {s.alignment.realigned_by}")
     if legend:
         t.caption = "; ".join(legend)
         t.caption_justify = "left"

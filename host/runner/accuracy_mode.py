@@ -21,24 +21,12 @@ from tinyjoule.tinyml_workloads.workloads import Workload
 ACCURACY_TIMEOUT_S = 30.0
 
 
-def count_inputs(dataset: Dataset) -> int:
-    """How many ``infer`` commands the dataset needs (ad01: one per window), from file sizes."""
-    total = 0
-    for f in dataset.files:
-        if f.window_bytes and f.stride_bytes:
-            size = f.path.stat().st_size
-            total += 1 + (size - f.window_bytes) // f.stride_bytes
-        else:
-            total += 1
-    return total
-
-
 def run_accuracy(
     link: DutLink,
     workload: Workload,
     dataset: Dataset,
     record: WorkloadRecord,
-    on_input: Callable[[], None],
+    on_file: Callable[[], None],
     golden: GoldenCheck | None = None,
 ) -> dict[str, Any]:
     vectors: dict[str, list[tuple[float, ...]]] = {}
@@ -59,8 +47,8 @@ def run_accuracy(
             vectors[key].append(reply.results)
             if golden is not None:
                 golden.compare(key, data, reply.results)
-            on_input()
         record.log(f"{key}: label {file.label}, {len(vectors[key])} result(s)")
+        on_file()
         # every result vector so far, so a failure later loses nothing measured
         record.update(
             scored_files=len(vectors),

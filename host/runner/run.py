@@ -15,7 +15,7 @@ from tinyjoule.host.bench.opening import BenchRequest, OpenedBench, open_bench
 from tinyjoule.host.measurement.pump import BUFFER_WARNING_PERCENT
 from tinyjoule.host.results.provenance import dataset_facts, model_facts, software
 from tinyjoule.host.results.session import Session, WorkloadRecord
-from tinyjoule.host.runner.accuracy_mode import count_inputs, run_accuracy
+from tinyjoule.host.runner.accuracy_mode import run_accuracy
 from tinyjoule.host.runner.datasets import synthetic_dataset, user_dataset
 from tinyjoule.host.runner.energy_mode import EnergyMeasurer, run_energy
 from tinyjoule.host.runner.golden_check import GoldenCheck
@@ -93,7 +93,7 @@ def run_workload(
                 step = progress_counter(progress, workload.id, WINDOW_COUNT)
                 inputs = first_inputs(dataset, workload)
                 return run_performance(link, workload, inputs, record, step, request.iterations)
-            step = progress_counter(progress, workload.id, count_inputs(dataset))
+            step = progress_counter(progress, workload.id, len(dataset.files))
             model = request.model_path or (workload.standin_model_path if bench.simulated else None)
             golden = GoldenCheck(model, workload) if model is not None else None
             return run_accuracy(link, workload, dataset, record, step, golden)

@@ -30,10 +30,11 @@ def tree(tmp_path: Path) -> Path:
     return root
 
 
-def test_table_and_notes(tree: Path, capsys) -> None:
+def test_table_and_notes(tree: Path, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # a wide terminal: no cell folded
     assert rescore_command([tree], False, None, None, None) == 0
     out = capsys.readouterr().out
-    assert "B1/kws/energy" in out and "median" in out and "a-med" in out
+    assert "B1/kws/energy" in out and "median" in out and "aligned median" in out
     assert "measures idle time" in out
 
 
@@ -153,7 +154,7 @@ def test_reproduced_means_each_boundary_one_sample_either_way(tmp_path: Path, ca
     )
     assert rescore_command([folder], False, None, None, None) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert "P: published value not reproduced: |Δ| >" in out
+    assert "not-reproduced: published value not reproduced: |Δ| >" in out
     assert "the larger sample beside each boundary" in out and "0.0005 µJ print rounding" in out
     assert "not reproduced in window(s) 4: |Δ| 200.00" in out
     assert rescore_command([folder], True, None, None, None) == 0

@@ -1,0 +1,106 @@
+"""The tables ``tinyjoule run`` prints: one row per workload, and on request one per window.
+Figures that are not a measurement of a real board are marked in the title and the rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+
+def _label(w: dict[str, Any]) -> str:
+    """The workload, marked when its figures are not a measurement of a real board."""
+    marks = [m for m, on in (("simulated", w.get("simulated")),
+                             ("synthetic data", w.get("synthetic_dataset"))) if on]  # fmt: skip
+    return f"{w['workload']} ({', '.join(marks)})" if marks else w["workload"]
+
+
+def result_table(summary: dict[str, Any]) -> Table:
+    mode = summary["mode"]
+    title = f"tinyjoule {mode} — {escape(summary['session'])}"
+    if summary.get("note"):
+        title = f"SIMULATED / UNOFFICIAL — {title}\n({summary['note']})"
+    table = Table(title=title)
+    table.add_column("workload")
+    if mode == "energy":
+        for col in ("µJ/inf", "± µJ/inf", "mean mW", "ms/inf", "inf/window"):
+            table.add_column(col, justify="right", overflow="fold")
+        if any("sim_truth_uj_per_inference" in w for w in summary["workloads"]):
+            table.add_column("sim truth", justify="right")
+        for w in summary["workloads"]:
+            row = [
+                _label(w),
+                f"{w['median_uj_per_inference']:.3f}",
+                f"{w['uncertainty_uj_per_inference']:.3f}",
+                f"{w['mean_power_mw']:.3f}",
+                f"{w['median_latency_ms']:.3f}",
+                str(w["windows"][-1]["inferences"]),
+            ]
+            if "sim_truth_uj_per_inference" in w:
+                row.append(f"{w['sim_truth_uj_per_inference']:.3f}")
+            table.add_row(*row)
+    elif mode == "performance":
+        for col in ("median latency (ms)", "median throughput (inf/s)", "windows", "inf/window"):
+            table.add_column(col, justify="right", overflow="fold")
+        for w in summary["workloads"]:
+            table.add_row(
+                _label(w),
+                f"{w['median_latency_ms']:.3f}",
+                f"{w['median_throughput_ips']:.3f}",
+                str(len(w["windows"])),
+                str(w["windows"][-1]["inferences"]),
+            )
+    else:
+        for col in ("metric", "value", "target", "files", "met"):
+            table.add_column(col, justify="right", overflow="fold")
+        for w in summary["workloads"]:
+            table.add_row(_label(w), *_accuracy_cells(w))
+    return table
+
+
+def _accuracy_cells(w: dict[str, Any]) -> list[str]:
+    files = str(w["files"])
+    if "reference_agreement_percent" in w:
+        value = f"{w['reference_agreement_percent']:.1f}"
+        return ["agreement with reference %", value, "-", files, "n/a (synthetic data)"]
+    if "synthetic_auc" in w:
+        return ["AUC on synthetic data", f"{w['synthetic_auc']:.3f}", "-", files, "n/a"]
+    metric, value = ("AUC", f"{w['auc']:.3f}") if "auc" in w else ("top-1 %", f"{w['top1']:.1f}")
+    met = "yes" if w["meets_target"] else "[red]no[/]"
+    return [metric, value, f"{w['quality_target']:g}", files, met]
+
+
+def window_table(workload: dict[str, Any], mode: str) -> Table | None:
+    """One row per window (energy and performance modes)."""
+    windows = workload.get("windows") or []
+    if mode not in ("energy", "performance") or not windows:
+        return None
+    table = Table(title=f"{_label(workload)}: windows")
+    columns = ["#", "input", "inferences", "s", "ms/inf"]
+    if mode == "energy":
+        columns += ["µJ", "± µJ", "± edge µJ", "µJ/inf", "± µJ/inf", "mean mW"]
+        if any("sim_truth_energy_uj" in w for w in windows):
+            columns.append("sim truth µJ")
+    else:
+        columns += ["inf/s"]
+    for col in columns:
+        table.add_column(col, justify="left" if col == "input" else "right", overflow="fold")
+    for n, w in enumerate(windows, 1):
+        row = [str(n), escape(str(w["input"])), str(w["inferences"]), f"{w['duration_s']:.3f}",
+               f"{w['latency_ms']:.3f}"]  # fmt: skip
+        if mode == "energy":
+            row += [
+                f"{w['energy_uj']:.1f}",
+                f"{w['uncertainty_uj']:.1f}",
+                f"{w['edge_uncertainty_uj']:.1f}",
+                f"{w['uj_per_inference']:.3f}",
+                f"{w['uncertainty_uj_per_inference']:.3f}",
+                f"{w['mean_power_mw']:.3f}",
+            ]
+            if "sim_truth_energy_uj" in w:
+                row.append(f"{w['sim_truth_energy_uj']:.1f}")
+        else:
+            row.append(f"{w['throughput_ips']:.3f}")
+        table.add_row(*row)
+    return table
