@@ -3,7 +3,8 @@
 The distribution maps four folders into this package (``pyproject.toml``, ``package-dir``):
 ``host/`` → ``tinyjoule.host``, ``firmware_protocol/``, ``tinyml_workloads/`` and
 ``calibration/`` likewise. This folder holds what all of them share: the version and the
-exception tree (``tinyjoule.errors``).
+exception tree (``tinyjoule.errors``), and the Python API for notebooks and scripts
+(``tinyjoule.api``: ``measure``, ``load_session``, ``history``, ``compare``).
 """
 
 from __future__ import annotations
@@ -22,4 +23,13 @@ _checkout = Path(__file__).resolve().parent.parent
 if (_checkout / "pyproject.toml").is_file() and (_checkout / "host").is_dir():
     __path__.append(str(_checkout))
 
-__all__ = ["__version__"]
+API = ("SessionData", "compare", "history", "load_session", "measure")
+__all__ = ["__version__", *API]
+
+
+def __getattr__(name: str):  # the API is imported on first use: `import tinyjoule` stays light
+    if name in API:
+        from tinyjoule import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'tinyjoule' has no attribute {name!r}")

@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -17,16 +17,18 @@ import tinyjoule
 from tinyjoule.errors import ConfigurationError, TinyJouleError
 from tinyjoule.host.bench.board_file import load_board_file
 from tinyjoule.host.bench.spec import BenchSpec, simulated_bench
+from tinyjoule.host.cli.compare import compare_command
+from tinyjoule.host.cli.history import history_command
 from tinyjoule.host.cli.tables import result_table, window_table
 from tinyjoule.host.console import make_console
-from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.discovery import list_devices
 from tinyjoule.host.instruments.registry import monitor_facts, parse_monitor
 from tinyjoule.host.results.session import Session
-from tinyjoule.host.runner.golden_check import verdict_text
 from tinyjoule.host.runner.request import DEFAULT_SUPPLY_V, RunRequest
-from tinyjoule.host.runner.run import run
 from tinyjoule.tinyml_workloads.workloads import WORKLOADS, default_workload_ids
+
+if TYPE_CHECKING:
+    from tinyjoule.host.instruments.base import MonitorConfig
 
 HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
@@ -38,6 +40,8 @@ sim_app = typer.Typer(help="The simulated bench.", context_settings=HELP_OPTIONS
 app.add_typer(sim_app, name="sim")
 dataset_app = typer.Typer(help="Datasets in the MLPerf Tiny layout.", context_settings=HELP_OPTIONS)
 app.add_typer(dataset_app, name="dataset")
+app.command("history")(history_command)
+app.command("compare")(compare_command)
 console = make_console()
 err_console = make_console(stderr=True)
 
@@ -185,6 +189,10 @@ def run_command(
     show_windows: Annotated[
         bool, typer.Option("--windows", help="also print a table of every window")
     ] = False,
+    db: Annotated[
+        str | None,
+        typer.Option(help="history database URL (default: TINYJOULE_DB, else SQLite)"),
+    ] = None,
 ) -> None:
     """Run a mode for one or more workloads (the simulated bench unless ports are given)."""
     if mode not in MODES:
@@ -212,9 +220,13 @@ def run_command(
             accuracy_files=accuracy_files,
             iterations=iterations,
             sessions_root=sessions,
+            db_url=db,
         )
     except TinyJouleError as exc:
         _fail(str(exc))
+    from tinyjoule.host.runner.golden_check import verdict_text
+    from tinyjoule.host.runner.run import run  # numpy and the drivers: only when running
+
     session = Session(sessions, mode)
     started = time.monotonic()
     try:
@@ -254,6 +266,8 @@ def run_command(
         console.print(
             f"done in {time.monotonic() - started:.1f} s; results in {summary['session']}"
         )
+        if summary.get("indexed") is False and summary.get("index_error"):
+            err_console.print(f"[yellow]not indexed:[/] {escape(summary['index_error'])}")
 
 
 @app.command("devices")

@@ -65,6 +65,8 @@ def rescore_command(
         csv_path.write_text(to_csv(result))
     if session is not None and not as_json:
         err.print(f"imported into session {session}", highlight=False)
+        if importer is not None and importer.index_status.get("indexed") is False:
+            err.print(f"not indexed: {importer.index_status['index_error']}", highlight=False)
     if plot_dir is not None and not as_json and result.scores:
         err.print(f"plots in {plot_dir}", highlight=False)
     if result.failures:

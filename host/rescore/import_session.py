@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tinyjoule.host.history.auto_index import index_finished
 from tinyjoule.host.measurement.stream import Event, SampleBlock
 from tinyjoule.host.measurement.trace_file import TraceWriter
 from tinyjoule.host.rescore.records import RawTrace
@@ -52,6 +53,7 @@ class SessionImporter:
     def __init__(self, sessions_dir: Path) -> None:
         self.sessions_dir = sessions_dir
         self.session: Session | None = None
+        self.index_status: dict[str, Any] = {}
         self._used: set[str] = set()
 
     def _name(self, raw: RawTrace) -> str:
@@ -128,7 +130,11 @@ class SessionImporter:
         writer.close()
 
     def finish(self) -> Path | None:
+        """Write the summary and index the session in the history (see ``index_status``)."""
         if self.session is None:
             return None
-        self.session.write_summary({"imported_by": "tinyjoule rescore"})
+        extra = {"imported_by": "tinyjoule rescore"}
+        self.session.write_summary(extra)
+        self.index_status = index_finished(self.session.folder, self.sessions_dir, None)
+        self.session.write_summary({**extra, **self.index_status})
         return self.session.folder

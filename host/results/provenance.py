@@ -15,12 +15,12 @@ import sys
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 import tinyjoule
-from tinyjoule.tinyml_workloads.datasets import Dataset, DatasetFile
+
+if TYPE_CHECKING:
+    from tinyjoule.tinyml_workloads.datasets import Dataset, DatasetFile
 
 CHUNK = 1 << 20
 
@@ -42,6 +42,8 @@ def sha256_of(path: Path) -> str:
 
 def software() -> dict[str, Any]:
     """The tinyjoule that ran, how it was called, and where."""
+    import numpy as np  # already loaded by a run; kept out of the CLI's start-up
+
     return {
         "tinyjoule": tinyjoule.__version__,
         "command_line": shlex.join(sys.argv),

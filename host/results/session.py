@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import platform
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,11 @@ from tinyjoule.host.results.result_lines import (
     why_unofficial,
 )
 from tinyjoule.host.transcript import Transcript
+
+
+def new_session_id(folder_name: str) -> str:
+    """Unique across benches writing to one history database: folder, host and a nonce."""
+    return f"{folder_name}@{platform.node() or 'host'}#{uuid.uuid4().hex[:8]}"
 
 
 def _stamp() -> str:
@@ -106,14 +113,19 @@ class Session:
     """A run's folder; one :class:`WorkloadRecord` per workload."""
 
     def __init__(self, root: Path, mode: str) -> None:
+        root.mkdir(parents=True, exist_ok=True)
         base = root / f"{_stamp()}_{mode}"
         folder, n = base, 1
-        while folder.exists():
-            n += 1
-            folder = base.with_name(f"{base.name}_{n}")
-        folder.mkdir(parents=True)
+        while True:  # mkdir is atomic: of two processes racing for a name, one gets the next
+            try:
+                folder.mkdir()
+                break
+            except FileExistsError:
+                n += 1
+                folder = base.with_name(f"{base.name}_{n}")
         self.folder = folder
         self.mode = mode
+        self.session_id = new_session_id(folder.name)
         self.records: list[WorkloadRecord] = []
 
     def workload(self, workload_id: str) -> WorkloadRecord:
@@ -126,6 +138,7 @@ class Session:
         synthetic = any(r.data.get("synthetic_dataset", False) for r in self.records)
         summary = {
             "session": str(self.folder),
+            "session_id": self.session_id,
             "mode": self.mode,
             "complete": all(r.data.get("complete") for r in self.records),
             "simulated": simulated,

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tinyjoule.errors import ConfigurationError
 from tinyjoule.host.bench.spec import SIMULATED_BENCH, BenchSpec
-from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.registry import MonitorChoice, monitor_facts, parse_monitor
 from tinyjoule.tinyml_workloads.workloads import default_workload_ids, get_workload
+
+if TYPE_CHECKING:
+    from tinyjoule.host.instruments.base import MonitorConfig
 
 MODES = ("energy", "performance", "accuracy")
 DEFAULT_SUPPLY_V = 1.8
@@ -33,6 +36,8 @@ class RunRequest:
     accuracy_files: int | None = None  # synthetic accuracy dataset size
     iterations: int | None = None
     sessions_root: Path = field(default_factory=lambda: Path("sessions"))
+    db_url: str | None = None  # the history database; None: TINYJOULE_DB, else SQLite
+    index: bool = True  # index the session in the history when it finishes
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

@@ -185,7 +185,19 @@ def run(
         except BaseException as exc:  # recorded whatever it is, then raised again
             text = str(exc) if isinstance(exc, TinyJouleError) else f"{type(exc).__name__}: {exc}"
             record.finish(error=text or type(exc).__name__)
-            session.write_summary()
+            _finish(session, request)
             raise
         record.finish()
-    return session.write_summary()
+    return _finish(session, request)
+
+
+def _finish(session: Session, request: RunRequest) -> dict[str, Any]:
+    """The summary, written, then the session indexed in the history (which may fail
+    without costing the session: the summary then says why it is not indexed)."""
+    session.write_summary()
+    if not request.index:
+        return session.write_summary({"indexed": False})
+    from tinyjoule.host.history.auto_index import index_finished  # SQLAlchemy: only now
+
+    status = index_finished(session.folder, request.sessions_root, request.db_url)
+    return session.write_summary(status)

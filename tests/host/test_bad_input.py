@@ -50,7 +50,7 @@ def _run(sessions: Path, spec: BenchSpec, workload: str = "ad01", mode: str = "p
 
 
 def _session_results(sessions: Path, workload: str) -> dict:
-    (folder,) = list(sessions.iterdir())
+    (folder,) = [p for p in sessions.iterdir() if p.is_dir()]
     return json.loads((folder / workload / "results.json").read_text())
 
 

@@ -29,7 +29,7 @@ def _run(sessions: Path, workload: str = "ad01", **faults: str) -> dict:
 
 
 def _saved(sessions: Path, workload: str = "ad01") -> tuple[dict, dict]:
-    (folder,) = list(sessions.iterdir())
+    (folder,) = [p for p in sessions.iterdir() if p.is_dir()]
     data = json.loads((folder / workload / "results.json").read_text())
     with h5py.File(folder / workload / "trace.h5", "r") as f:
         trace = {
