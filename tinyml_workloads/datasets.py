@@ -8,7 +8,7 @@ checked when the folder is opened, so a long accuracy run cannot fail half-way o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from tinyjoule.errors import ConfigurationError
 from tinyjoule.tinyml_workloads.workloads import Workload
@@ -86,6 +86,17 @@ def _int_field(text: str, what: str, where: str) -> int:
         ) from None
 
 
+def _check_inside(name: str, where: str) -> None:
+    """A listed file must lie in the dataset folder: no absolute path, no ``..``."""
+    parts = PurePosixPath(name.replace("\\", "/"))
+    if parts.is_absolute() or PureWindowsPath(name).drive or ".." in parts.parts:
+        raise ConfigurationError(
+            f"{where}: {name!r} points outside the dataset folder; list files by their name "
+            "in the folder of the label file (no absolute paths, no '..'), and copy the "
+            "file there if it lives elsewhere"
+        )
+
+
 def _parse_line(line: str, where: str, folder: Path, workload: Workload) -> DatasetFile:
     fields = [field.strip() for field in line.split(",")]
     if len(fields) < 3 or len(fields) == 4 or not fields[0]:
@@ -93,6 +104,7 @@ def _parse_line(line: str, where: str, folder: Path, workload: Workload) -> Data
             f"{where}: malformed line {line.strip()!r}; each line must read "
             "file,num_classes,label[,window_bytes,stride_bytes] (fix or delete the line)"
         )
+    _check_inside(fields[0], where)
     n_classes = _int_field(fields[1], "num_classes", where)
     label = _int_field(fields[2], "label", where)
     expected_classes = len(workload.class_names)

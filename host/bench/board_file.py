@@ -36,23 +36,73 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "dut": ("port", "baud"),
+    "io_manager": ("port", "kind", "baud"),
+    "monitor": ("kind", "port", "driver"),
+    "bench": ("url",),
+}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # TOML true is not a baud
+
+
+def _section(data: Mapping[str, Any], name: str, path: Path) -> Mapping[str, Any]:
+    table = data.get(name, {})
+    if not isinstance(table, Mapping):
+        raise ConfigurationError(
+            f"board file {path}: {name} = {_shown(table)} must be a table, [{name}] with "
+            f"{', '.join(SECTIONS[name])} under it"
+        )
+    unknown = sorted(set(table) - set(SECTIONS[name]))
+    if unknown:
+        raise ConfigurationError(
+            f"board file {path} [{name}]: unknown key {unknown[0]!r}; "
+            f"[{name}] takes {', '.join(SECTIONS[name])}"
+        )
+    return table
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _text(table: Mapping[str, Any], key: str, section: str, path: Path) -> str | None:
+    value = table.get(key)
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ConfigurationError(
+            f"board file {path} [{section}]: {key} = {_shown(value)} must be a string, e.g. "
+            f'{key} = "{_EXAMPLES.get(key, "...")}"'
+        )
+    return value
+
+
+_EXAMPLES = {"port": "/dev/ttyACM0", "kind": "lpm01a", "url": "sim://"}
+
+
 def _baud_map(value: Any, source: str) -> dict[str, int]:
     if value is None:
         return {}
-    if isinstance(value, int):
+    if _is_int(value) and value > 0:
         return dict.fromkeys(MODES, value)
     if isinstance(value, Mapping) and all(
-        k in MODES and isinstance(v, int) for k, v in value.items()
+        k in MODES and _is_int(v) and v > 0 for k, v in value.items()
     ):
         return dict(value)
     raise ConfigurationError(
-        f"{source}: baud must be an integer or a table with keys {', '.join(MODES)}"
+        f"{source}: baud = {_shown(value)}; give a positive integer (baud = 115200) or a "
+        f"table with keys {', '.join(MODES)} (baud = {{ energy = 9600 }})"
     )
 
 
 def _io_baud(value: Any, path: Path) -> int:
-    if not isinstance(value, int) or value <= 0:
-        raise ConfigurationError(f"board file {path} [io_manager]: baud must be a positive integer")
+    if not _is_int(value) or value <= 0:
+        raise ConfigurationError(
+            f"board file {path} [io_manager]: baud = {_shown(value)} must be a positive "
+            "integer (baud = 115200)"
+        )
     return value
 
 
@@ -69,32 +119,58 @@ def _monitor_text(table: Mapping[str, Any], path: Path) -> str | None:
     """``[monitor]`` as ``KIND[:PORT]`` (a port may be left out where the kind allows it)."""
     if not table:
         return None
-    kind, port = table.get("kind"), table.get("port")
-    if not isinstance(kind, str) or (port is not None and not isinstance(port, str)):
+    kind, port = _text(table, "kind", "monitor", path), _text(table, "port", "monitor", path)
+    if kind is None:
         raise ConfigurationError(
-            f'board file {path} [monitor]: give kind (e.g. "lpm01a") and port as strings'
+            f'board file {path} [monitor]: give its kind, e.g. kind = "lpm01a"'
         )
     return f"{kind}:{port}" if port else kind
 
 
-def load_board_file(path: Path) -> BenchSpec:
+def _read(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text())
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigurationError(f"board file {path}: cannot read it ({exc})") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ConfigurationError(
+            f"board file {path}: line {line} is not UTF-8 (byte 0x{raw[exc.start]:02x}); "
+            "TOML files are UTF-8: save it as UTF-8"
+        ) from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigurationError(f"board file {path}: not valid TOML ({exc})") from exc
-    dut = data.get("dut", {})
-    io = data.get("io_manager", {})
-    monitor = data.get("monitor", {})
-    bench = data.get("bench", {})
-    return BenchSpec(
-        monitor=_monitor_text(monitor, path),
-        monitor_driver_options=_driver_options(monitor, path),
-        dut_url=dut.get("port") if not io else None,
-        dut_baud=_baud_map(dut.get("baud"), f"board file {path} [dut]"),
-        io_url=io.get("port"),
-        io_kind=io.get("kind", "arduino"),
-        io_baud=_io_baud(io.get("baud", IO_MANAGER_BAUD), path),
-        bench_url=bench.get("url"),
-    )
+
+
+def load_board_file(path: Path) -> BenchSpec:
+    """The bench a board file describes; a clear ``ConfigurationError`` naming the file, the
+    section and the key for anything it cannot use."""
+    data = _read(path)
+    unknown = sorted(set(data) - set(SECTIONS))
+    if unknown:
+        raise ConfigurationError(
+            f"board file {path}: unknown section or key {unknown[0]!r}; a board file has "
+            f"{', '.join(f'[{s}]' for s in SECTIONS)}"
+        )
+    dut, io = _section(data, "dut", path), _section(data, "io_manager", path)
+    monitor, bench = _section(data, "monitor", path), _section(data, "bench", path)
+    io_kind = _text(io, "kind", "io_manager", path) or "arduino"
+    try:
+        return BenchSpec(
+            monitor=_monitor_text(monitor, path),
+            monitor_driver_options=_driver_options(monitor, path),
+            dut_url=_text(dut, "port", "dut", path) if not io else None,
+            dut_baud=_baud_map(dut.get("baud"), f"board file {path} [dut]"),
+            io_url=_text(io, "port", "io_manager", path),
+            io_kind=io_kind,
+            io_baud=_io_baud(io.get("baud", IO_MANAGER_BAUD), path),
+            bench_url=_text(bench, "url", "bench", path),
+        )
+    except ConfigurationError as exc:
+        if str(exc).startswith("board file"):
+            raise
+        raise ConfigurationError(f"board file {path}: {exc}") from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from tinyjoule.host.cli.tables import result_table, window_table
 from tinyjoule.host.console import make_console
 from tinyjoule.host.instruments.discovery import list_devices
 from tinyjoule.host.instruments.registry import monitor_facts, parse_monitor
+from tinyjoule.host.results import json_text
 from tinyjoule.host.results.session import Session
 from tinyjoule.host.runner.request import DEFAULT_SUPPLY_V, RunRequest
 from tinyjoule.tinyml_workloads.workloads import WORKLOADS, default_workload_ids
@@ -75,8 +75,12 @@ MODES = ("energy", "performance", "accuracy")
 
 def _fail(message: str, session: Session | None = None) -> None:
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    if session is not None:
-        err_console.print(f"what was measured is kept in {session.folder} (marked incomplete)")
+    if session is not None and not session.discarded:
+        folder = escape(str(session.folder))
+        if session.measured_anything():
+            err_console.print(f"what was measured is kept in {folder} (marked incomplete)")
+        else:
+            err_console.print(f"nothing was measured; the log and transcript are in {folder}")
     raise typer.Exit(code=1)
 
 
@@ -252,7 +256,7 @@ def run_command(
     except TinyJouleError as exc:
         _fail(str(exc), session)
     if as_json:
-        print(json.dumps(summary, indent=2))
+        print(json_text.dumps(summary))
     else:
         console.print(result_table(summary))
         if show_windows:
@@ -264,7 +268,7 @@ def run_command(
             if "golden" in w:
                 console.print(f"{w['workload']}: {escape(verdict_text(w['golden']))}")
         console.print(
-            f"done in {time.monotonic() - started:.1f} s; results in {summary['session']}"
+            f"done in {time.monotonic() - started:.1f} s; results in {escape(summary['session'])}"
         )
         if summary.get("indexed") is False and summary.get("index_error"):
             err_console.print(f"[yellow]not indexed:[/] {escape(summary['index_error'])}")
@@ -277,7 +281,7 @@ def devices_command(
     """List serial ports; recognise energy monitors, IO managers and DUT boards by USB id."""
     found = list_devices()
     if as_json:
-        print(json.dumps([d.to_dict() for d in found], indent=2))
+        print(json_text.dumps([d.to_dict() for d in found]))
         return
     if not found:
         console.print(
@@ -289,7 +293,9 @@ def devices_command(
         table.add_column(col)
     for d in found:
         row = d.to_dict()
-        table.add_row(d.port, str(row["usb_id"] or "-"), d.description, d.known_as or "-")
+        table.add_row(
+            escape(d.port), str(row["usb_id"] or "-"), escape(d.description), d.known_as or "-"
+        )
     console.print(table)
 
 
@@ -306,7 +312,7 @@ def model_info_command(
     except TinyJouleError as exc:
         _fail(str(exc))
     if as_json:
-        print(json.dumps(info.to_dict(), indent=2))
+        print(json_text.dumps(info.to_dict()))
     else:
         print(format_table(info))
 

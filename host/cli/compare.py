@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,6 +15,7 @@ from rich.table import Table
 
 from tinyjoule.errors import ConfigurationError
 from tinyjoule.host.console import make_console
+from tinyjoule.host.results import json_text
 
 CSV_COLUMNS = (
     "label", "workload", "mode", "kind", "uj_per_inference", "uncertainty_uj", "mean_power_mw",
@@ -102,7 +102,7 @@ def compare_command(
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
     if as_json:
-        print(json.dumps(rows, indent=2))
+        print(json_text.dumps(rows))
     elif csv_target != "-":
         out.print(compare_table(rows))
 

@@ -166,7 +166,7 @@ def history_command(
             err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
     if table_output:
-        title = f"{len(found)} of {total} run(s) in {shown(database_url(db, sessions))}"
+        title = f"{len(found)} of {total} run(s) in {escape(shown(database_url(db, sessions)))}"
         out.print(history_table(found, title))
         if len(found) < total:
             out.print(f"newest {len(found)} shown; --limit N for more, --json or --csv for all")

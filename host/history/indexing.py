@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tinyjoule.host.history.store import History, HistoryError, now, shown
+from tinyjoule.host.results import json_text
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -112,7 +113,7 @@ def row_of(folder: Path, summary: dict[str, Any], record: dict[str, Any]) -> dic
         "tinyjoule_version": software.get("tinyjoule"),
         "host": software.get("host"),
         "indexed_at": now(),
-        "record": json.dumps(record),
+        "record": json_text.dumps(record, indent=None),
     }
 
 

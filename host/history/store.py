@@ -40,6 +40,9 @@ def database_url(explicit: str | None, sessions_root: Path) -> str:
 
 
 def shown(url: str) -> str:
+    """The URL to print: the password hidden; a SQLite path as written (not %-quoted)."""
+    if url.startswith("sqlite"):
+        return url
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import threading
 from collections import deque
 from pathlib import Path
@@ -39,6 +38,7 @@ import numpy as np
 
 from tinyjoule.errors import MeasurementError
 from tinyjoule.host.measurement.stream import Event, SampleBlock, SampleDrop
+from tinyjoule.host.results import json_text
 
 CHUNK_SAMPLES = 1 << 16
 EVENT_COLUMNS = ("sample_index", "edge", "counter")
@@ -227,7 +227,8 @@ class TraceWriter:
 
     def _write_attrs(self, attrs: dict[str, Any]) -> None:
         for key, value in attrs.items():
-            self._file.attrs[key] = value if not isinstance(value, dict) else json.dumps(value)
+            text = json_text.dumps(value, indent=None) if isinstance(value, dict) else None
+            self._file.attrs[key] = value if text is None else text
 
     def _append_samples(self, values: np.ndarray) -> None:
         """Buffer up to one chunk, then write whole chunks (small writes are slow in HDF5)."""

@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from tinyjoule.host.rescore.alignment_check import ALIGNED, CANNOT_TELL, MISALIGNED
@@ -202,7 +203,7 @@ def _legend(s: TraceScore) -> list[str]:
 
 def _title(s: TraceScore) -> str:
     parts = [s.format, s.workload or "", f"{s.voltage_v:g} V" if s.voltage_v else ""]
-    title = f"[bold]{label(s)}[/] ({', '.join(p for p in parts if p)})"
+    title = f"[bold]{escape(label(s))}[/] ({escape(', '.join(p for p in parts if p))})"
     al = s.alignment
     how = "no timing" if al.method == "none" else al.method
     title += f" [{VERDICT_STYLE[al.verdict]}]{al.verdict.replace('_', ' ')} ({how})[/]"

@@ -10,14 +10,13 @@ data, ``result_lines``). ``summary.json`` at the top lists every workload of the
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import platform
 import uuid
 from pathlib import Path
 from typing import Any
 
-from tinyjoule.host.results import results_txt
+from tinyjoule.host.results import json_text, results_txt
 from tinyjoule.host.results.provenance import software
 from tinyjoule.host.results.result_lines import (
     CHECKER_PREFIX,
@@ -62,7 +61,7 @@ class WorkloadRecord:
         self.save()
 
     def save(self) -> None:
-        _write_atomic(self.folder / "results.json", json.dumps(self.data, indent=2) + "\n")
+        _write_atomic(self.folder / "results.json", json_text.dumps(self.data) + "\n")
 
     def mark_source(self, simulated: bool, synthetic_dataset: bool) -> None:
         """Say where the figures come from: a real board and real data, or not."""
@@ -127,6 +126,23 @@ class Session:
         self.mode = mode
         self.session_id = new_session_id(folder.name)
         self.records: list[WorkloadRecord] = []
+        self.discarded = False
+
+    def measured_anything(self) -> bool:
+        """Whether any workload got as far as a window, a scored file or its end."""
+        return any(
+            r.data.get("complete") or r.data.get("windows") or r.data.get("scored_files")
+            for r in self.records
+        )
+
+    def discard(self) -> None:
+        """Remove the folder of a session that measured nothing (a configuration error
+        before the first window; its records already finished): no empty session claims
+        to keep a measurement."""
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.discarded = True
 
     def workload(self, workload_id: str) -> WorkloadRecord:
         record = WorkloadRecord(self.folder / workload_id, workload_id, self.mode)
@@ -149,5 +165,5 @@ class Session:
         }
         if simulated or synthetic:
             summary["note"] = why_unofficial(simulated, synthetic)
-        _write_atomic(self.folder / "summary.json", json.dumps(summary, indent=2) + "\n")
+        _write_atomic(self.folder / "summary.json", json_text.dumps(summary) + "\n")
         return summary

@@ -7,10 +7,11 @@ over files, as the MLPerf Tiny runner scores it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
-from tinyjoule.errors import ConfigurationError
+from tinyjoule.errors import ConfigurationError, MeasurementError
 from tinyjoule.host.link.dut_link import DutLink
 from tinyjoule.host.results.session import WorkloadRecord
 from tinyjoule.host.runner.golden_check import GoldenCheck, verdict_text
@@ -19,6 +20,11 @@ from tinyjoule.tinyml_workloads.datasets import Dataset
 from tinyjoule.tinyml_workloads.workloads import Workload
 
 ACCURACY_TIMEOUT_S = 30.0
+
+
+def _shown(values: tuple[float, ...]) -> str:
+    text = ", ".join(str(v) for v in values[:12])
+    return f"[{text}{', ...' if len(values) > 12 else ''}]"
 
 
 def run_accuracy(
@@ -43,6 +49,14 @@ def run_accuracy(
                     f"{link.device}: the DUT printed {len(reply.results)} result value(s) for "
                     f"{key} but {workload.id} has {workload.n_outputs}; is the firmware built "
                     f"for {workload.id}?"
+                )
+            if not all(math.isfinite(v) for v in reply.results):
+                record.log(f"{key}: non-finite result vector {list(reply.results)}")
+                raise MeasurementError(
+                    f"{link.device}: the DUT printed a result vector with NaN or infinity for "
+                    f"{key} ({_shown(reply.results)}); its model's output is broken for this "
+                    "input (check the model and the input scaling/quantisation); the files "
+                    "scored so far are kept"
                 )
             vectors[key].append(reply.results)
             if golden is not None:

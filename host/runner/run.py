@@ -185,7 +185,10 @@ def run(
         except BaseException as exc:  # recorded whatever it is, then raised again
             text = str(exc) if isinstance(exc, TinyJouleError) else f"{type(exc).__name__}: {exc}"
             record.finish(error=text or type(exc).__name__)
-            _finish(session, request)
+            if isinstance(exc, ConfigurationError) and not session.measured_anything():
+                session.discard()  # nothing measured, nothing to keep: the message says it all
+            else:
+                _finish(session, request)
             raise
         record.finish()
     return _finish(session, request)

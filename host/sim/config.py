@@ -14,6 +14,7 @@ them through the bench description alone::
     sim://?pin_fault=7:skip,6:double        timestamp pulse 7 never arrives, 6 doubles
     sim://?model_fault=scale:1.5            the DUT's outputs come out 1.5 times too large
     sim://?model_fault=roll:1               ... or shifted by one class (a label mix-up)
+    sim://?model_fault=nan:3                ... or NaN from the 3rd inference on (broken model)
 
 ``io=auto`` (the default) puts an H573 in front of the DUT in energy mode, as the MLCommons
 bench is wired, and none otherwise.
@@ -33,7 +34,7 @@ IO_MANAGER_KINDS = ("arduino", "h573")
 DUT_FAULTS = ("silent", "reset")
 MONITOR_FAULTS = ("silent", "stale", "overrun", "drop", "unplug")
 PIN_FAULTS = ("skip", "double")
-MODEL_FAULTS = ("scale", "roll")
+MODEL_FAULTS = ("scale", "roll", "nan")
 URL_OPTIONS = ("io", "baud", "profile", "fault", "monitor_fault", "pin_fault", "model_fault")
 
 
@@ -174,7 +175,7 @@ def _model_fault(url: str, text: str) -> tuple[str, float]:
     except ValueError:
         number = float("nan")
     if kind not in MODEL_FAULTS or number != number:
-        raise _bad(url, f"model_fault={text!r}: use scale:FACTOR or roll:CLASSES")
+        raise _bad(url, f"model_fault={text!r}: use scale:FACTOR, roll:CLASSES or nan:N")
     return kind, number
 
 

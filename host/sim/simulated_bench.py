@@ -32,14 +32,19 @@ IO_MANAGER_HOST_BAUD = 115200
 def faulty_prediction(
     predict: Callable[[bytes], tuple[float, ...]], fault: tuple[str, float] | None
 ) -> Callable[[bytes], tuple[float, ...]]:
-    """The DUT's results with a model fault: outputs scaled (a quantisation mismatch) or
-    rolled by whole classes (a label mix-up), printed to three decimals as before."""
+    """The DUT's results with a model fault: outputs scaled (a quantisation mismatch),
+    rolled by whole classes (a label mix-up), or NaN from the Nth inference on (a broken
+    model: C's printf then prints ``nan``), printed to three decimals as before."""
     if fault is None:
         return predict
     kind, value = fault
+    calls = [0]
 
     def wrong(data: bytes) -> tuple[float, ...]:
         values = np.asarray(predict(data), dtype=np.float64)
+        calls[0] += 1
+        if kind == "nan":
+            return tuple(float("nan") if calls[0] >= value else round(float(v), 3) for v in values)
         values = values * value if kind == "scale" else np.roll(values, int(value))
         return tuple(round(float(v), 3) for v in values)
 

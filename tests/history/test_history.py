@@ -191,3 +191,11 @@ def test_concurrent_benches_lose_nothing_on_postgresql(tmp_path, fresh_postgres)
         and len({r["session_id"] for r in find_runs(history, Filters())}) == 60
     )
     history.close()
+
+
+def test_a_sessions_folder_with_markup_in_its_name(tmp_path: Path) -> None:
+    sessions = tmp_path / "[/red]lab [b]"
+    simulated_session(sessions)
+    result = runner.invoke(app, ["history", "--sessions", str(sessions)], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    assert "[/red]lab [b]" in result.output

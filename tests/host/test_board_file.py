@@ -37,7 +37,7 @@ def test_one_integer_baud_applies_to_every_mode(tmp_path) -> None:
     ("text", "match"),
     [
         ("[dut\n", "not valid TOML"),
-        ('[dut]\nport = "x"\nbaud = "fast"\n', "baud must be an integer"),
+        ('[dut]\nport = "x"\nbaud = "fast"\n', "give a positive integer"),
         ("[dut]\n", "exactly one of a DUT port"),
         ('[io_manager]\nport = "x"\nkind = "uno"\n', "'uno' is unknown"),
     ],

@@ -99,3 +99,29 @@ def test_the_golden_check_flags_a_dut_that_computes_something_else(
         assert golden["top1_agreement_percent"] < 50
     (log,) = sessions.glob(f"*/{workload}/log.txt")
     assert "WARNING golden-output check" in log.read_text()
+
+
+@pytest.mark.parametrize(("workload", "fault"), [("kws01", "nan:4"), ("ad01", "nan:40")])
+def test_a_nan_result_vector_stops_with_a_message_and_valid_json(sessions, workload, fault):
+    """A broken model prints ``nan``: the run stops naming the file, keeps what was scored,
+    and every JSON file is strict JSON (no bare NaN)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from tinyjoule.host.cli.app import app
+
+    args = ["run", "--mode", "accuracy", "-w", workload, "--accuracy-files", "5", "--json",
+            "--bench", f"sim://?model_fault={fault}", "--sessions", str(sessions)]  # fmt: skip
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "300"})
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    message = " ".join(result.output.split())
+    assert "result vector with NaN or infinity for" in message and "kept" in message
+    (folder,) = sessions.glob(f"*/{workload}")
+    strict = {"parse_constant": lambda c: pytest.fail(f"bare {c} in JSON")}
+    record = json.loads((folder / "results.json").read_text(), **strict)
+    assert record["complete"] is False and "NaN or infinity" in record["error"]
+    assert record["scored_files"] >= 1 and all(
+        v is not None for f in record["results_by_file"].values() for r in f["results"] for v in r
+    )
+    json.loads((folder.parent / "summary.json").read_text(), **strict)

@@ -172,3 +172,23 @@ def test_duplicate_file(tmp_path: Path) -> None:
 def test_empty_label_file(tmp_path: Path) -> None:
     folder = make_kws(tmp_path, [""], {})
     assert "lists no files" in config_error(folder)
+
+
+@pytest.mark.parametrize(
+    "name", ["../secret.bin", "sub/../../x.bin", "/etc/passwd", "..\\up.bin", "C:\\data\\a.bin"]
+)
+def test_a_path_that_climbs_out_of_the_folder_is_refused(tmp_path: Path, name: str) -> None:
+    """The file is really there (490 bytes, a valid kws01 input) and would be sent to the DUT."""
+    folder = tmp_path / "ds"
+    (tmp_path / "secret.bin").write_bytes(bytes(490))
+    make_kws(folder, ["a.bin,12,3", f"{name},12,1"], {"a.bin": 490})
+    message = config_error(folder)
+    assert "line 2" in message and "points outside the dataset folder" in message
+    assert repr(name) in message
+
+
+def test_a_file_in_a_subfolder_is_still_allowed(tmp_path: Path) -> None:
+    folder = make_kws(tmp_path / "ds", ["sub/a.bin,12,3"], {})
+    (folder / "sub").mkdir()
+    (folder / "sub" / "a.bin").write_bytes(bytes(490))
+    assert open_dataset(folder, KWS).files[0].path == folder / "sub" / "a.bin"
