@@ -23,6 +23,7 @@ from tinyjoule.host.runner.request import RunRequest
 from tinyjoule.host.runner.run import run
 
 FORMATS = ("ascii_dec", "bin_hexa")
+WARM_UP_RUNS = 3
 
 
 def rss_mb() -> float:
@@ -87,6 +88,13 @@ def main() -> None:
         print(
             f"RSS after run 1 {rss[0]:.1f} MB, after run {len(rss)} {rss[-1]:.1f} MB: "
             f"growth {rss[-1] - rss[0]:+.1f} MB (peak {max(rss):.1f} MB)"
+        )
+    if len(rss) > WARM_UP_RUNS + 1:
+        settled = rss[WARM_UP_RUNS - 1 :]
+        print(
+            f"after the first {WARM_UP_RUNS} runs (caches, allocator pools): "
+            f"{min(settled):.1f}..{max(settled):.1f} MB, last − run {WARM_UP_RUNS} "
+            f"{rss[-1] - rss[WARM_UP_RUNS - 1]:+.1f} MB"
         )
 
 
