@@ -40,8 +40,6 @@ sim_app = typer.Typer(help="The simulated bench.", context_settings=HELP_OPTIONS
 app.add_typer(sim_app, name="sim")
 dataset_app = typer.Typer(help="Datasets in the MLPerf Tiny layout.", context_settings=HELP_OPTIONS)
 app.add_typer(dataset_app, name="dataset")
-app.command("history")(history_command)
-app.command("compare")(compare_command)
 console = make_console()
 err_console = make_console(stderr=True)
 
@@ -416,6 +414,10 @@ def sim_serve_command(
                 time.sleep(0.1)
         except KeyboardInterrupt:
             pass
+
+
+app.command("history")(history_command)  # listed after the commands of a first session
+app.command("compare")(compare_command)
 
 
 def main() -> None:

@@ -76,8 +76,10 @@ def compare_command(
     sessions: Annotated[Path, typer.Option(help="the sessions folder")] = Path("sessions"),
     db: Annotated[str | None, typer.Option(help="history database URL")] = None,
 ) -> None:
-    """Compare runs side by side: µJ/inf ± uncertainty, power, latency, µJ per million MACs,
-    accuracy, and whether each difference exceeds the combined uncertainty."""
+    """Compare runs side by side, with whether each difference exceeds the uncertainty.
+
+    µJ/inference ± uncertainty, mean mW, ms/inference, µJ per million MACs, accuracy; each
+    run against the first of its workload."""
     from tinyjoule.host.history.compare import differences, from_argument, published
     from tinyjoule.host.history.store import HistoryError, database_url, open_history
 
