@@ -297,18 +297,18 @@ def published_checks(item: Item) -> list[Check]:
             else f"Δ {d.get('median_difference_percent') or 0:.4f} %",
         )
     )
-    bad = [
-        f
-        for f in d.get("flags", [])
-        if f in ("lost_timestamp", "spurious_pulse", "published_measures_idle")
-    ]
-    checks.append(
-        Check(
-            "no lost or extra timestamp edge",
-            FAILED if bad else PASSED,
-            ", ".join(bad).replace("_", " ") if bad else "no lost or extra edge found",
-        )
-    )
+    flags = [str(f) for f in d.get("flags", [])]
+    bad = [f.replace("_", " ") for f in flags if f in ("lost_timestamp", "spurious_pulse")]
+    edges = ", ".join(bad) if bad else "no lost or extra edge found"
+    checks.append(Check("no lost or extra timestamp edge", FAILED if bad else PASSED, edges))
+    verdict = d.get("alignment_verdict")
+    if "published_measures_idle" in flags:
+        status, why = FAILED, "the window(s) the published median is taken from hold no run"
+    elif verdict in (ALIGNED, MISALIGNED):
+        status, why = PASSED, "the window(s) it is taken from hold their runs"
+    else:
+        status, why = NA, "cannot tell: no timing evidence"
+    checks.append(Check("published median measures inference, not idle time", status, why))
     return checks
 
 

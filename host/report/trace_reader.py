@@ -116,38 +116,45 @@ def read_facts(path: Path) -> TraceFacts:
 
 
 class SampleReader:
-    """``read(a, b)``: samples ``[a, b)`` as float32; unreadable chunks come back as NaN and
-    their ranges are kept in ``bad_ranges``."""
+    """``read(a, b)``: samples ``[a, b)`` as float32; chunks that cannot be read come back as
+    NaN, and ``bad_ranges`` lists them (merged, each with the first error)."""
 
     def __init__(self, dataset: h5py.Dataset) -> None:
         self.dataset = dataset
+        self.n = int(dataset.shape[0])
         self.chunk = (dataset.chunks or (1 << 16,))[0]
-        self.bad_ranges: list[tuple[int, int, str]] = []
+        self._bad: dict[int, str] = {}  # chunk number -> why it cannot be read
 
     def read(self, a: int, b: int) -> np.ndarray:
         out = np.empty(b - a, dtype=np.float32)
-        try:
-            self.dataset.read_direct(out, np.s_[a:b], np.s_[0 : b - a])
-            return out
-        except (OSError, ValueError):
-            pass
-        start = a
-        while start < b:  # chunk by chunk: keep what can be read
-            end = min(b, (start // self.chunk + 1) * self.chunk)
+        chunks = range(a // self.chunk, (b - 1) // self.chunk + 1)
+        if not any(c in self._bad for c in chunks):
             try:
-                self.dataset.read_direct(out, np.s_[start:end], np.s_[start - a : end - a])
-            except (OSError, ValueError) as exc:
-                out[start - a : end - a] = np.nan
-                self._note(start, end, str(exc))
-            start = end
+                self.dataset.read_direct(out, np.s_[a:b], np.s_[0 : b - a])
+                return out
+            except (OSError, ValueError):
+                pass
+        for c in chunks:  # chunk by chunk: keep what can be read
+            start, end = max(a, c * self.chunk), min(b, (c + 1) * self.chunk)
+            if c not in self._bad:
+                try:
+                    self.dataset.read_direct(out, np.s_[start:end], np.s_[start - a : end - a])
+                    continue
+                except (OSError, ValueError) as exc:
+                    self._bad[c] = str(exc)
+            out[start - a : end - a] = np.nan
         return out
 
-    def _note(self, start: int, end: int, why: str) -> None:
-        if self.bad_ranges and self.bad_ranges[-1][1] == start:
-            first, _, text = self.bad_ranges[-1]
-            self.bad_ranges[-1] = (first, end, text)
-        else:
-            self.bad_ranges.append((start, end, why))
+    @property
+    def bad_ranges(self) -> list[tuple[int, int, str]]:
+        ranges: list[tuple[int, int, str]] = []
+        for c in sorted(self._bad):
+            start, end = c * self.chunk, min((c + 1) * self.chunk, self.n)
+            if ranges and ranges[-1][1] == start:
+                ranges[-1] = (ranges[-1][0], end, ranges[-1][2])
+            else:
+                ranges.append((start, end, self._bad[c]))
+        return ranges
 
 
 @contextmanager
