@@ -39,10 +39,12 @@ err_console = Console(stderr=True)
 MODES = ("energy", "performance", "accuracy")
 
 
-def _fail(message: str, session: Session | None = None) -> None:
+def _fail(message: str, session: Session | None = None, report: Path | None = None) -> None:
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     if session is not None:
         err_console.print(f"what was measured is kept in {session.folder} (marked incomplete)")
+    if report is not None:
+        err_console.print(f"report: {report}", highlight=False)
     raise typer.Exit(code=1)
 
 
@@ -267,8 +269,7 @@ def run_command(
 
                 summary = run(request, progress, session=session)
     except TinyJouleError as exc:
-        _session_report(session)
-        _fail(str(exc), session)
+        _fail(str(exc), session, _session_report(session))
     report = _session_report(session)
     if as_json:
         print(json.dumps(summary, indent=2))

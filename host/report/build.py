@@ -13,7 +13,7 @@ from tinyjoule.errors import ConfigurationError
 from tinyjoule.host.report.checks import item_checks
 from tinyjoule.host.report.envelope import edge_samples, window_bins
 from tinyjoule.host.report.html_page import render
-from tinyjoule.host.report.loading import load_paths
+from tinyjoule.host.report.loading import is_workload_folder, load_paths
 from tinyjoule.host.report.model import Report
 from tinyjoule.host.report.trace_plots import published_envelope, read_trace_facts, session_envelope
 
@@ -53,13 +53,12 @@ def read_report(paths: list[Path]) -> Report:
 
 
 def default_output(paths: list[Path]) -> Path:
-    """``report.html`` in the one session folder named, else in the current folder."""
+    """``report.html`` in the one session (or workload) folder named, else in the current
+    folder (a published folder may be read-only, and is not ours to write in)."""
     if len(paths) == 1:
         folder = paths[0] if paths[0].is_dir() else paths[0].parent
-        if (folder / "summary.json").is_file():
+        if (folder / "summary.json").is_file() or is_workload_folder(folder):
             return folder / REPORT_NAME
-        if (folder.parent / "summary.json").is_file() and (folder / "results.json").exists():
-            return folder.parent / REPORT_NAME
     return Path(REPORT_NAME)
 
 

@@ -57,7 +57,7 @@ def median_latency_ms(item: Item) -> float | None:
     return given if given is not None else (statistics.median(values) if values else None)
 
 
-def _energy_windows(item: Item, ws: list[dict[str, Any]], caption: str, cls: str) -> str:
+def _energy_windows(ws: list[dict[str, Any]], caption: str, cls: str) -> str:
     truth = any("sim_truth_energy_uj" in w for w in ws)
     published = any("published_energy_uj" in w for w in ws)
     head = [
@@ -354,15 +354,13 @@ def item_section(item: Item, key: str) -> str:
     parts.append(_figures(item))
     if item.windows and item.mode == "energy":
         parts.append(
-            _energy_windows(item, item.windows, f"windows ({item.windows_from})", "windows energy")
+            _energy_windows(item.windows, f"windows ({item.windows_from})", "windows energy")
         )
         rebuilt = item.data.get("aligned_windows")
         if isinstance(rebuilt, list) and rebuilt:
             why = item.data.get("aligned_evidence") or ""
             parts.append(
-                _energy_windows(
-                    item, rebuilt, f"correctly aligned windows: {why}", "rebuilt energy"
-                )
+                _energy_windows(rebuilt, f"correctly aligned windows: {why}", "rebuilt energy")
             )
         parts.append(_uncertainty(item))
     elif item.windows and item.mode == "performance":

@@ -166,7 +166,9 @@ def _group_section(group: Group, keys: dict[int, str], gkey: str) -> str:
         ("format", "format"),
     ):
         if key in info:
-            facts.append(f"<b>{esc(label)}</b>: {esc(info[key])}")
+            value = info[key]
+            text = ("yes" if value else "no") if isinstance(value, bool) else esc(value)
+            facts.append(f"<b>{esc(label)}</b>: {text}")
     software = info.get("software")
     if isinstance(software, dict) and software.get("command_line"):
         facts.append(f"<b>command</b>: <code>{esc(software['command_line'])}</code>")

@@ -78,7 +78,6 @@ def read_trace_facts(item: Item) -> None:
     if not item.windows and rows.ndim == 2 and rows.shape[0] and rows.shape[1] >= 5:
         item.windows = [window_from_row(r, facts.sample_rate_hz) for r in rows]
         item.windows_from = "trace.h5"
-        item.mode = item.mode or "energy"
 
 
 def _ranges(item: Item) -> list[tuple[int, int]]:

@@ -162,3 +162,27 @@ def test_cli_report_default_output_and_png(runs, tmp_path, monkeypatch) -> None:
     assert result.exit_code == 0, result.output
     assert out.is_file() and len(list((tmp_path / "pngs").glob("*.png"))) == 6
     assert "6 PNG(s) in pngs" in result.output
+
+
+def test_cli_failed_run_still_writes_its_report(tmp_path) -> None:
+    sessions = tmp_path / "s"
+    args = ["run", "--mode", "performance", "-w", "kws01", "--bench", "sim://?fault=silent@6",
+            "--sessions", str(sessions)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    (session,) = sessions.iterdir()
+    assert f"report: {session / 'report.html'}" in result.output.replace("\n", "")
+    page = read_page(session / "report.html")
+    (summary,) = page.tables_with("summary", "performance")
+    assert "INCOMPLETE" in summary.rows[0][-1]
+
+
+def test_default_output_of_a_workload_folder_is_inside_it(runs, tmp_path, monkeypatch) -> None:
+    import shutil
+
+    folder = tmp_path / "perf"
+    shutil.copytree(runs["performance"], folder)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["report", str(folder / "ad01")])
+    assert result.exit_code == 0, result.output
+    assert (folder / "ad01" / "report.html").is_file() and not (folder / "report.html").exists()
