@@ -71,7 +71,7 @@ def _main(
 MODES = ("energy", "performance", "accuracy")
 
 
-def _fail(message: str, session: Session | None = None) -> None:
+def _fail(message: str, session: Session | None = None, report: Path | None = None) -> None:
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     if session is not None and not session.discarded:
         folder = escape(str(session.folder))
@@ -79,6 +79,8 @@ def _fail(message: str, session: Session | None = None) -> None:
             err_console.print(f"what was measured is kept in {folder} (marked incomplete)")
         else:
             err_console.print(f"nothing was measured; the log and transcript are in {folder}")
+    if report is not None:
+        err_console.print(f"report: {escape(str(report))}", highlight=False)
     raise typer.Exit(code=1)
 
 
@@ -252,7 +254,8 @@ def run_command(
 
                 summary = run(request, progress, session=session)
     except TinyJouleError as exc:
-        _fail(str(exc), session)
+        _fail(str(exc), session, _session_report(session))
+    report = _session_report(session)
     if as_json:
         print(json_text.dumps(summary))
     else:
@@ -270,6 +273,62 @@ def run_command(
         )
         if summary.get("indexed") is False and summary.get("index_error"):
             err_console.print(f"[yellow]not indexed:[/] {escape(summary['index_error'])}")
+    if report is not None:
+        err_console.print(f"report: {escape(str(report))}", highlight=False)
+
+
+def _session_report(session: Session) -> Path | None:
+    """``report.html`` in the session folder; a report that fails never fails the run."""
+    if session.discarded:  # nothing was measured: no folder, no report
+        return None
+    from tinyjoule.host.report import REPORT_NAME, build_report
+
+    try:
+        return build_report([session.folder], session.folder / REPORT_NAME).path
+    except Exception as exc:  # the run's results are safe in the folder: say so and go on
+        err_console.print(f"[yellow]warning:[/] no report written: {escape(str(exc))}")
+        return None
+
+
+@app.command("report")
+def report_command(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="session folders, workload folders, folders of sessions, or "
+            "published MLPerf Tiny energy folders / results trees"
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="the HTML file (default: report.html in the one "
+            "session named, else in the current folder)",
+        ),
+    ] = None,
+    png: Annotated[
+        Path | None, typer.Option("--png", help="also write a PNG of every plot into DIR")
+    ] = None,
+) -> None:
+    """One self-contained HTML report (opens offline) of sessions or published folders."""
+    from tinyjoule.host.report import build_report
+
+    try:
+        result = build_report(paths, out, png)
+    except TinyJouleError as exc:
+        _fail(str(exc))
+    for problem in result.problems:
+        err_console.print(f"[bold red]error:[/] {escape(problem)}", highlight=False, soft_wrap=True)
+    n = len(result.report.items)
+    if result.problems:
+        err_console.print("the report shows what could still be read, marked PARTIAL")
+    if result.pngs:
+        err_console.print(f"{len(result.pngs)} PNG(s) in {escape(str(png))}", highlight=False)
+    console.print(f"report: {escape(str(result.path))} ({n} item(s))", highlight=False)
+    if result.problems:
+        raise typer.Exit(code=1)
 
 
 @app.command("devices")
