@@ -24,7 +24,7 @@ from tinyjoule.host.results.session import Session
 from tinyjoule.host.runner.golden_check import verdict_text
 from tinyjoule.host.runner.request import DEFAULT_SUPPLY_V, RunRequest
 from tinyjoule.host.runner.run import run
-from tinyjoule.tinyml_workloads.workloads import WORKLOADS, default_workload_ids
+from tinyjoule.tinyml_workloads.workloads import ALL_WORKLOADS, WORKLOADS, default_workload_ids
 
 app = typer.Typer(
     help="Measure what one ML inference costs a microcontroller, the MLPerf Tiny way.",
@@ -143,7 +143,12 @@ def run_command(
     mode: Annotated[str, typer.Option(help="energy, performance or accuracy")] = "energy",
     workload: Annotated[
         list[str] | None,
-        typer.Option("--workload", "-w", help=f"{', '.join(WORKLOADS)} (repeat)"),
+        typer.Option(
+            "--workload",
+            "-w",
+            help=f"{', '.join(WORKLOADS)}, or {ALL_WORKLOADS} for every one (repeat; default: "
+            f"{', '.join(default_workload_ids())})",
+        ),
     ] = None,
     dut: Annotated[str | None, typer.Option(help="DUT serial port or pyserial URL")] = None,
     io: Annotated[str | None, typer.Option(help="IO manager serial port or URL")] = None,

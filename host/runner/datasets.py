@@ -40,7 +40,7 @@ def synthetic_dataset(workload: Workload, n_files: int, model_path: Path, seed: 
 
 
 def user_dataset(root: Path, workload: Workload) -> Dataset:
-    """``root`` is the MLPerf Tiny datasets folder (``root/<model>/y_labels.csv``) or the
-    workload's own folder."""
-    folder = root if (root / "y_labels.csv").exists() else root / workload.id
+    """``root`` is the MLPerf Tiny datasets folder (``root/<model>/y_labels.csv``; ic02 reads
+    ``root/ic01/``) or the workload's own folder."""
+    folder = root if (root / "y_labels.csv").exists() else root / workload.data_folder
     return open_dataset(folder, workload)

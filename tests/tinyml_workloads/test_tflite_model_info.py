@@ -15,7 +15,13 @@ from tinyjoule.tinyml_workloads.model_info import (
 )
 from tinyjoule.tinyml_workloads.workloads import WORKLOADS
 
-PUBLISHED_MACS = {"kws01": 2.7e6, "vww01": 7.5e6, "ic01": 12.5e6, "ad01": 0.26e6}
+PUBLISHED_MACS = {
+    "kws01": 2.7e6,
+    "vww01": 7.5e6,
+    "ic01": 12.5e6,
+    "ad01": 0.26e6,
+    "ic02": 76.5e6,  # pretrainedResnet_large_int8.tflite
+}
 # Ops in the reference firmware's MicroMutableOpResolver for each workload.
 FIRMWARE_OPS = {
     "kws01": {
@@ -44,6 +50,7 @@ FIRMWARE_OPS = {
         "AVERAGE_POOL_2D",
     },
     "ad01": {"FULLY_CONNECTED", "QUANTIZE", "DEQUANTIZE"},
+    "ic02": {"ADD", "FULLY_CONNECTED", "CONV_2D", "RESHAPE", "SOFTMAX", "AVERAGE_POOL_2D"},
 }
 
 
@@ -65,7 +72,13 @@ def test_stand_in_totals_near_the_published_models(wid: str) -> None:
 
 @pytest.mark.parametrize(
     ("wid", "scale", "zero_point"),
-    [("kws01", 0.5847, 83), ("vww01", 1 / 255, -128), ("ic01", 1.0, -128), ("ad01", 0.3910, 89)],
+    [
+        ("kws01", 0.5847, 83),
+        ("vww01", 1 / 255, -128),
+        ("ic01", 1.0, -128),
+        ("ad01", 0.3910, 89),
+        ("ic02", 1.0, -128),
+    ],
 )
 def test_stand_in_io_quantisation_close_to_the_reference(
     wid: str, scale: float, zero_point: int
@@ -109,3 +122,14 @@ def test_to_dict_and_table() -> None:
     assert f"{info.total_macs:,}" in table
     assert "ADD" in table and "zero_point=-128" in table
     assert table.splitlines()[-1].split()[0] == "total"
+
+
+def test_ic02_is_ic01_s_resnet_eight_at_two_and_a_half_times_the_width() -> None:
+    """76.5 M MACs and about 480 k parameters (the 512,024-byte reference file's size)."""
+    small = read_model_info(WORKLOADS["ic01"].standin_model_path)
+    large = read_model_info(WORKLOADS["ic02"].standin_model_path)
+    assert [op.op_type for op in large.ops] == [op.op_type for op in small.ops]
+    assert large.total_macs == 76_473_920
+    assert large.ops[0].output_shape == (1, 32, 32, 40)
+    assert 450_000 < large.total_params < 512_024
+    assert large.inputs[0].shape == small.inputs[0].shape
