@@ -48,13 +48,17 @@ class VirtualClock:
     def condition(self) -> threading.Condition:
         return self._cond
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float, since_s: float | None = None) -> None:
+        """A driving thread moves time ``seconds`` on; a reader waits until time moves past
+        ``since_s`` (when it last looked at its device; default: now). A reader that found
+        nothing at ``since_s`` but was descheduled before it got here has missed time that
+        passed meanwhile: it returns at once to look again, instead of counting as idle."""
         reader = self._readers.get(threading.get_ident())
         if reader is None:
             self.advance(seconds)
             return
         with self._cond:
-            start = self._now
+            start = self._now if since_s is None else since_s
             reader.asleep, reader.since_s, reader.predicate = True, start, None
             self._cond.notify_all()
             try:
