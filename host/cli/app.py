@@ -17,6 +17,7 @@ from rich.table import Table
 from tinyjoule.errors import ConfigurationError, TinyJouleError
 from tinyjoule.host.bench.board_file import load_board_file
 from tinyjoule.host.bench.spec import BenchSpec, simulated_bench
+from tinyjoule.host.cli.sww_table import is_stream, stream_table
 from tinyjoule.host.instruments.base import MonitorConfig
 from tinyjoule.host.instruments.discovery import list_devices
 from tinyjoule.host.instruments.registry import monitor_facts, parse_monitor
@@ -80,6 +81,7 @@ def _label(w: dict[str, Any]) -> str:
 
 
 def _result_table(summary: dict[str, Any]) -> Table:
+    summary = {**summary, "workloads": [w for w in summary["workloads"] if not is_stream(w)]}
     mode = summary["mode"]
     title = f"tinyjoule {mode} — {escape(summary['session'])}"
     if summary.get("note"):
@@ -276,7 +278,11 @@ def run_command(
     if as_json:
         print(json.dumps(summary, indent=2))
     else:
-        console.print(_result_table(summary))
+        if any(not is_stream(w) for w in summary["workloads"]):
+            console.print(_result_table(summary))
+        streams = stream_table(summary, _label)
+        if streams is not None:
+            console.print(streams)
         for w in summary["workloads"]:
             if "golden" in w:
                 console.print(f"{w['workload']}: {escape(verdict_text(w['golden']))}")

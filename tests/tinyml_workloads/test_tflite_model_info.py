@@ -133,3 +133,20 @@ def test_ic02_is_ic01_s_resnet_eight_at_two_and_a_half_times_the_width() -> None
     assert large.ops[0].output_shape == (1, 32, 32, 40)
     assert 450_000 < large.total_params < 512_024
     assert large.inputs[0].shape == small.inputs[0].shape
+
+
+def test_sww01_stand_in_is_the_ds_tcn_on_the_reference_input() -> None:
+    """str_ww_ref_model.tflite's I/O (spec 7): int8 [1,30,1,40] s=0.00370 zp=-128 in, int8
+    [1,3] s=1/256 zp=-128 out; four depthwise + pointwise blocks take 30 frames to 1."""
+    info = read_model_info(WORKLOADS["sww01"].standin_model_path)
+    (inp,), (out,) = info.inputs, info.outputs
+    assert (inp.dtype, inp.shape, inp.zero_point) == ("int8", (1, 30, 1, 40), -128)
+    assert inp.scale == pytest.approx(0.00370, rel=0.01)
+    assert (out.dtype, out.shape, out.scale, out.zero_point) == ("int8", (1, 3), 1 / 256, -128)
+    kinds = [op.op_type for op in info.ops]
+    assert kinds == ["DEPTHWISE_CONV_2D", "CONV_2D"] * 4 + ["FULLY_CONNECTED", "SOFTMAX"]
+    frames = [op.output_shape[1] for op in info.ops if op.op_type == "DEPTHWISE_CONV_2D"]
+    assert frames == [28, 24, 15, 1]
+    by_hand = 28 * 40 * 3 + 28 * 128 * 40 + 24 * 128 * 5 + 24 * 64 * 128
+    by_hand += 15 * 64 * 10 + 15 * 64 * 64 + 64 * 15 + 32 * 64 + 32 * 3
+    assert info.total_macs == by_hand == 432_832

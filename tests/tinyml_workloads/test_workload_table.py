@@ -15,7 +15,7 @@ from tinyjoule.tinyml_workloads.workloads import (
     resolve_workload_ids,
 )
 
-IDS = ("kws01", "vww01", "ic01", "ad01", "ic02")
+IDS = ("kws01", "vww01", "ic01", "ad01", "ic02", "sww01")
 CLASSIC = ("kws01", "vww01", "ic01", "ad01")
 
 
@@ -27,7 +27,7 @@ def test_the_workloads_keyed_by_id() -> None:
 def test_the_default_run_keeps_the_four_classic_workloads_and_all_means_every_one() -> None:
     assert default_workload_ids() == CLASSIC
     assert resolve_workload_ids(["all"]) == IDS
-    assert resolve_workload_ids(["ic02", "all", "kws01"]) == ("ic02", *IDS[:4])
+    assert resolve_workload_ids(["sww01", "all", "ic02"]) == ("sww01", *IDS[:4], "ic02")
     with pytest.raises(ConfigurationError, match="all"):
         resolve_workload_ids(["ic03"])
 
@@ -40,6 +40,19 @@ def test_ic02_is_the_large_resnet_on_the_ic01_data() -> None:
     assert (ic02.metric, ic02.quality_target) == ("top1", 91.0)
     assert ic02.official_model == "pretrainedResnet_large_int8.tflite"
     assert ic02.flow == "windows" and not ic02.in_default_run
+
+
+def test_sww01_streams_and_is_scored_on_detections() -> None:
+    sww = WORKLOADS["sww01"]
+    assert sww.flow == "stream" and not sww.in_default_run
+    assert (sww.input_shape, sww.input_dtype, sww.model_output_shape) == (
+        (1, 30, 1, 40),
+        "int8",
+        (1, 3),
+    )
+    assert (sww.metric, sww.quality_target) == ("detections", 8.0)
+    assert {sww.baud(m) for m in ("performance", "accuracy", "energy")} == {115200}
+    assert [w.id for w in WORKLOADS.values() if w.flow == "stream"] == ["sww01"]
 
 
 @pytest.mark.parametrize("wid", IDS)
