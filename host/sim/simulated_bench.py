@@ -231,8 +231,11 @@ class SimulatedBench:
 
     def last_window_j(self, rising: bool = False) -> float:
         """Exact energy drawn between the last two falling (or rising) edges of the pin,
-        from the board's activity log (``sim.activity``), not from what monitors sample."""
-        edges = [e.time_s for e in self.dut.pin.edges if e.rising == rising]
+        from the board's activity log (``sim.activity``), not from what monitors sample.
+        The SWW DUT's stream is the one between its last two pulses, whether a pin fault
+        kept one from the wire or not (``intended_pin``)."""
+        pin = getattr(self.dut, "intended_pin", self.dut.pin)
+        edges = [e.time_s for e in pin.edges if e.rising == rising]
         if len(edges) < 2:
             raise ValueError("the simulated board has not pulsed its timestamp pin twice yet")
         charge = self.dut.activity.charge_c(edges[-2], edges[-1], self.dut.currents_a)

@@ -66,6 +66,7 @@ class SimulatedSwwDut:
         self.activity = ActivityLog()
         self.currents_a = profile.currents_a
         self.pin = PinRecorder()
+        self.intended_pin = PinRecorder()  # every pulse the firmware made, wired or not
         self.pin_faults: dict[int, str] = {}
         self.pulses = 0
         self.board = None  # the interface board's InterfaceAudio, wired by the bench
@@ -107,12 +108,15 @@ class SimulatedSwwDut:
     def pulse_timestamp(self) -> None:
         self.pulses += 1
         fault = self.pin_faults.get(self.pulses)
+        self.intended_pin.pulse(self.time_s, TIMESTAMP_PULSE_S)
         if fault != "skip":
             self.pin.pulse(self.time_s, TIMESTAMP_PULSE_S)
         self._draw(self.time_s, self.time_s + TIMESTAMP_PULSE_S, "active")
         self.time_s += TIMESTAMP_PULSE_S
-        if fault == "double":
+        if fault == "double":  # a glitch: a second pulse right after
             self.pin.pulse(self.time_s + TIMESTAMP_PULSE_S, TIMESTAMP_PULSE_S)
+            self._draw(self.time_s + TIMESTAMP_PULSE_S, self.time_s + 2 * TIMESTAMP_PULSE_S,
+                       "active")  # fmt: skip
             self.time_s += 2 * TIMESTAMP_PULSE_S
 
     def start_listening(self) -> None:

@@ -143,3 +143,20 @@ def test_sww01_needs_the_interface_board_and_a_real_bench_its_clip_lists(
     with pytest.raises(ConfigurationError, match="needs the clip lists; pass --dataset"):
         run(RunRequest(mode="accuracy", workloads=("sww01",), sessions_root=tmp_path,
                        bench=BenchSpec(io_url="loop://", io_kind="h573")))  # fmt: skip
+
+
+def test_a_lost_stop_edge_falls_back_and_an_extra_one_is_an_error(
+    tmp_path: Path, lists: Path
+) -> None:
+    """Pulse 3 is the closing ``stop`` (1: the stop before start, 2: start)."""
+    short = lists / "sww_short_test.json"
+    (w,) = run(RunRequest(workloads=("sww01",), bench=simulated_bench(pin_fault="3:skip"),
+                          monitor=parse_monitor("sim:lpm01a"), dataset_root=short,
+                          sessions_root=tmp_path / "a"))["workloads"]  # fmt: skip
+    (clip,) = w["clips"]
+    assert (clip["energy_bounds"], clip["timestamp_events"]) == ("dut_replies", 1)
+    assert abs(clip["energy_uj"] - clip["sim_truth_energy_uj"]) <= clip["uncertainty_uj"]
+    kept = _fails(
+        tmp_path / "b", short, MeasurementError, "3 timestamp events", pin_fault="3:double"
+    )
+    assert kept["clips"][0]["true_positives"] == 3  # the detections are kept
