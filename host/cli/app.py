@@ -25,7 +25,12 @@ from tinyjoule.host.results.session import Session
 from tinyjoule.host.runner.golden_check import verdict_text
 from tinyjoule.host.runner.request import DEFAULT_SUPPLY_V, RunRequest
 from tinyjoule.host.runner.run import run
-from tinyjoule.tinyml_workloads.workloads import ALL_WORKLOADS, WORKLOADS, default_workload_ids
+from tinyjoule.tinyml_workloads.workloads import (
+    ALL_WORKLOADS,
+    WORKLOADS,
+    default_workload_ids,
+    get_workload,
+)
 
 app = typer.Typer(
     help="Measure what one ML inference costs a microcontroller, the MLPerf Tiny way.",
@@ -377,6 +382,12 @@ def sim_serve_command(
     from tinyjoule.host.sim.simulated_bench import SimulatedBench
 
     try:
+        if get_workload(workload).flow == "stream":
+            raise ConfigurationError(
+                f"sim serve -w {workload}: its audio streams play on the simulated bench's "
+                "virtual clock, which a program on pseudo-terminals (on real time) would see "
+                f"end at once; run it in process instead: tinyjoule run -w {workload}"
+            )
         bench = SimulatedBench(
             SimBenchConfig(
                 workload_id=workload,

@@ -160,3 +160,12 @@ def test_a_lost_stop_edge_falls_back_and_an_extra_one_is_an_error(
         tmp_path / "b", short, MeasurementError, "3 timestamp events", pin_fault="3:double"
     )
     assert kept["clips"][0]["true_positives"] == 3  # the detections are kept
+
+
+def test_sim_serve_refuses_a_stream_a_real_time_program_would_see_end_at_once() -> None:
+    from typer.testing import CliRunner
+
+    from tinyjoule.host.cli.app import app
+
+    result = CliRunner().invoke(app, ["sim", "serve", "-w", "sww01", "--io-manager", "h573"])
+    assert result.exit_code == 1 and "tinyjoule run -w sww01" in result.output
