@@ -9,6 +9,11 @@ between (a boot banner, a late reply) waits in a 100-byte queue and is relayed a
 the next passthrough, which then ends at that stale ``m-ready``: every later reply lags by
 one command until the board is reset (``setbaud``), as on the real board.
 
+Audio (the streaming wake word's ``ls``, ``play``, ``record_detections``, ``print_detections``,
+``print_dutycycle``) is handled by an ``interface_audio_device.InterfaceAudio`` when the board
+is given one; while ``play`` runs, host bytes wait in the queue as during a relay. Without one
+the board has an empty SD card and no pin capture.
+
 Arduino: the legacy EEMBC firmware is not public, so this part is our assumption. ``dut <cmd>``
 works as above, ``name`` answers ``m-name-io-manager``, anything else just ``m-ready``; DUT
 lines arriving outside a passthrough are relayed at once (``[dut]: <line>``), and the host
@@ -20,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from .interface_audio_device import AUDIO_COMMANDS, InterfaceAudio
 from .io_manager_codec import ARDUINO_NAME, H573_NAME
 
 __all__ = ["H573_DEFAULT_DUT_BAUD", "H573_MAX_DUT_BAUD", "IoManagerFirmware", "effective_baud"]
@@ -60,6 +66,7 @@ class IoManagerFirmware:
         send_to_dut: Callable[[bytes], None],
         dut_baud: int = H573_DEFAULT_DUT_BAUD,
         on_setbaud: Callable[[int], None] | None = None,
+        audio: InterfaceAudio | None = None,
     ) -> None:
         if kind not in _KINDS:
             raise ValueError(f"IoManagerFirmware kind={kind!r}; use one of {_KINDS}.")
@@ -71,6 +78,8 @@ class IoManagerFirmware:
         self._queue_bytes = _RX_QUEUE_BYTES[kind]
         self._relays_unsolicited = kind == "arduino"
         self._running = False
+        self.audio = audio
+        self._busy = False  # a blocking audio command (play) has not ended yet
         self._reset_state()
 
     def _reset_state(self) -> None:
@@ -93,7 +102,7 @@ class IoManagerFirmware:
 
     def receive_from_host(self, data: bytes) -> None:
         """Bytes from the host UART."""
-        if self._relaying or self._running:
+        if self._relaying or self._running or self._busy:
             data = data[: max(0, self._queue_bytes - len(self._host_queue))]
         self._host_queue += data
         self._run()
@@ -116,7 +125,7 @@ class IoManagerFirmware:
             while True:
                 if self._dut_queue and (self._relaying or self._relays_unsolicited):
                     self._relay()
-                elif self._relaying or not self._next_host_command():
+                elif self._relaying or self._busy or not self._next_host_command():
                     break
         finally:
             self._running = False
@@ -134,7 +143,7 @@ class IoManagerFirmware:
             self._h573_command(command)
         else:
             self._arduino_command(command)
-        if self._relaying:
+        if self._relaying or self._busy:
             del self._host_queue[self._queue_bytes :]  # later bytes arrive while busy
         return True
 
@@ -164,6 +173,17 @@ class IoManagerFirmware:
 
     def _reply(self, *lines: bytes) -> None:
         self._emit(b"".join(line + _EOL for line in lines))
+
+    # -- BoardReplies, for the audio part ----------------------------------------------------
+    def emit_lines(self, *lines: bytes) -> None:
+        self._reply(*lines)
+
+    def end_command(self) -> None:
+        """``m-ready`` for an audio command; a blocked board reads its queue again."""
+        self._reply(_READY)
+        if self._busy:
+            self._busy = False
+            self._run()
 
     def _passthrough(self, dut_command: bytes) -> None:
         self._reply(b"m-dut-passthrough(" + dut_command + b")", _READY)
@@ -199,6 +219,9 @@ class IoManagerFirmware:
             self._setbaud(args)
         elif name == b"checkbaud":
             self._emit(b"baud is: %d\n" % self._dut_baud + _READY + _EOL)
+        elif self.audio is not None and name.decode() in AUDIO_COMMANDS:
+            self._busy = True
+            self.audio.command(name.decode(), args.decode("ascii", "replace"), self)
         elif name == b"record_detections":
             self._reply(b"Now recording detections", _READY)
         elif name == b"print_detections":

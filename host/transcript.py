@@ -25,10 +25,12 @@ class Transcript:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = path.open("a", encoding="ascii", buffering=1)
         self._t0 = time.monotonic()
+        self.chunks = 0  # how many chunks were recorded: 0 means no device was talked to
 
     def record(self, device: str, direction: str, data: bytes) -> None:
         if self._file is None or not data:
             return
+        self.chunks += 1
         self._file.write(
             f"{time.monotonic() - self._t0:10.4f} {device} {direction} {escape(data)}\n"
         )

@@ -60,19 +60,21 @@ class Dataset:
 
 
 def _labels_path(folder: Path, workload: Workload, labels_file: str) -> Path:
-    candidates = [folder / labels_file, folder / workload.id / labels_file]
+    candidates = [folder / labels_file, folder / workload.data_folder / labels_file]
     for candidate in candidates:
         if candidate.is_file():
             return candidate
     if not folder.is_dir():
         raise ConfigurationError(
-            f"dataset folder {folder} does not exist: give the folder that holds {workload.id}/"
-            f"{labels_file} and the .bin files (to try the tools without the MLPerf Tiny data, "
-            f"write a synthetic one: tinyjoule dataset synthetic -w {workload.id} {folder})"
+            f"dataset folder {folder} does not exist: give the folder that holds "
+            f"{workload.data_folder}/{labels_file} and the .bin files (to try the tools without "
+            f"the MLPerf Tiny data, write a synthetic one: tinyjoule dataset synthetic -w "
+            f"{workload.id} {folder})"
         )
     raise ConfigurationError(
-        f"no {labels_file} in {folder} or {folder / workload.id}: a {workload.id} dataset is a "
-        f"folder with {labels_file} (file,num_classes,label per line) and the .bin files beside it"
+        f"no {labels_file} in {folder} or {folder / workload.data_folder}: a {workload.id} "
+        f"dataset is a folder with {labels_file} (file,num_classes,label per line) and the "
+        ".bin files beside it"
     )
 
 

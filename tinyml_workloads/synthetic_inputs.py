@@ -14,6 +14,8 @@ KWS_RANGE = (-123.37, 25.73)  # s=0.5847, zp=83
 AD_RANGE = (-84.85, 14.86)  # s=0.3910, zp=89
 AD_BINS = 128
 AD_WINDOW_FRAMES = 5
+SWW_RANGE = (0.0, 0.9435)  # s=0.00370, zp=-128
+SWW_FRAMES, SWW_BINS = 30, 40
 
 
 def _interpolation_matrix(size: int, knots: int) -> np.ndarray:
@@ -108,3 +110,18 @@ def ad_windows(spectrogram: np.ndarray) -> np.ndarray:
     return np.stack(
         [spectrogram[i : i + AD_WINDOW_FRAMES].reshape(-1) for i in range(count)]
     ).astype(np.float32)
+
+
+def sww_features(rng: np.random.Generator) -> np.ndarray:
+    """Log-mel-like float32 features (30 frames x 1 x 40 bins) inside the SWW input range:
+    a smooth background spectrum, and in some draws a word-like burst over a few frames."""
+    bins = np.arange(SWW_BINS) / (SWW_BINS - 1)
+    base = rng.uniform(0.15, 0.35) - 0.12 * bins + 0.03 * np.sin(2.0 * np.pi * 2.0 * bins)
+    features = np.tile(base, (SWW_FRAMES, 1)) + rng.normal(0.0, 0.03, (SWW_FRAMES, SWW_BINS))
+    if rng.random() < 0.5:
+        start = int(rng.integers(0, SWW_FRAMES - 8))
+        length = int(rng.integers(6, min(20, SWW_FRAMES - start) + 1))
+        envelope = np.sin(np.linspace(0.0, np.pi, length)) ** 2
+        shape = rng.uniform(0.2, 0.5) * np.exp(-((bins - rng.uniform(0.1, 0.6)) ** 2) / 0.05)
+        features[start : start + length] += envelope[:, None] * shape
+    return np.clip(features, *SWW_RANGE).astype(np.float32)[:, None, :]

@@ -1,4 +1,6 @@
-"""The four MLPerf Tiny workloads (kws01, vww01, ic01, ad01) as data, per the DUT protocol spec."""
+"""The MLPerf Tiny workloads as data, per the DUT protocol spec: the four classic ones (kws01,
+vww01, ic01, ad01) and the v1.3 additions ic02 (the large ResNet on the ic01 data) and sww01
+(the streaming wake word, one 20-minute audio stream instead of 5 timed windows)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,9 @@ from typing import Literal
 from tinyjoule.errors import ConfigurationError
 
 Mode = Literal["performance", "accuracy", "energy"]
+Flow = Literal["windows", "stream"]
+ALL_WORKLOADS = "all"
+"""The name ``-w all`` gives for every workload of the table."""
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 
@@ -28,7 +33,12 @@ class Workload:
     (``.../<system>/kws/energy``); ``synthetic_accuracy_files`` how many synthetic files an
     accuracy run on the simulated bench scores; ``firmware_init_lines`` what the reference
     firmware prints after ``m-init-done`` at boot; ``in_default_run``: run by ``tinyjoule
-    run`` without ``-w``.
+    run`` without ``-w``. ``dataset_folder`` is the folder of ``--dataset`` its data is in
+    (ic02 reads the ic01 data; empty: its own id). ``flow`` is how a run measures it:
+    ``"windows"`` (inputs loaded with ``db``, 5 timed ``infer`` windows) or ``"stream"``
+    (sww01: an audio stream played by the interface board, scored on detections,
+    ``host/runner/sww_mode.py``). The ``"detections"`` metric's ``quality_target`` is the
+    most false positives, and the most false negatives, a run may have.
     """
 
     id: str
@@ -39,7 +49,7 @@ class Workload:
     model_output_shape: tuple[int, ...]
     class_names: tuple[str, ...]
     n_outputs: int
-    metric: Literal["top1", "auc"]
+    metric: Literal["top1", "auc", "detections"]
     quality_target: float
     performance_iterations: int
     performance_warmups: int
@@ -61,6 +71,13 @@ class Workload:
     synthetic_accuracy_files: int
     firmware_init_lines: tuple[str, ...] = ()
     in_default_run: bool = True
+    dataset_folder: str = ""
+    flow: Flow = "windows"
+
+    @property
+    def data_folder(self) -> str:
+        """The folder under ``--dataset`` that holds this workload's data."""
+        return self.dataset_folder or self.id
 
     @property
     def windowed(self) -> bool:
@@ -244,12 +261,86 @@ WORKLOADS: dict[str, Workload] = {
         synthetic_accuracy_files=20,
         firmware_init_lines=("Initialized",),
     ),
+    "ic02": Workload(
+        id="ic02",
+        title="Image classification, large (ResNet-8 40/80/160, CIFAR-10)",
+        input_bytes=3072,
+        input_dtype="uint8",
+        input_shape=(1, 32, 32, 3),
+        model_output_shape=(1, 10),
+        class_names=CIFAR10_CLASSES,
+        n_outputs=10,
+        metric="top1",
+        quality_target=91.0,
+        performance_iterations=10,  # about 1 s each on the reference board: >= 10 s
+        performance_warmups=1,
+        energy_iterations=10,
+        energy_warmups=0,
+        accuracy_iterations=1,
+        accuracy_warmups=0,
+        max_db_input_size=3072,
+        results_trailing_comma=False,
+        window_bytes=None,
+        stride_bytes=None,
+        baud_performance=115200,
+        baud_accuracy=115200,
+        baud_energy=9600,
+        official_files=200,
+        official_model="pretrainedResnet_large_int8.tflite",
+        standin_model="ic02_standin.tflite",
+        results_folder="ic02",
+        synthetic_accuracy_files=50,
+        in_default_run=False,
+        dataset_folder="ic01",
+    ),
+    "sww01": Workload(
+        id="sww01",
+        title="Streaming wake word (DS-TCN, a 20-minute audio stream)",
+        input_bytes=1200,
+        input_dtype="int8",
+        input_shape=(1, 30, 1, 40),
+        model_output_shape=(1, 3),
+        class_names=("wakeword", "silence", "other"),
+        n_outputs=3,
+        metric="detections",
+        quality_target=8.0,
+        performance_iterations=1,
+        performance_warmups=0,
+        energy_iterations=1,
+        energy_warmups=0,
+        accuracy_iterations=1,
+        accuracy_warmups=0,
+        max_db_input_size=1200,
+        results_trailing_comma=False,
+        window_bytes=None,
+        stride_bytes=None,
+        baud_performance=115200,
+        baud_accuracy=115200,
+        baud_energy=115200,
+        official_files=1,
+        official_model="str_ww_ref_model.tflite",
+        standin_model="sww01_standin.tflite",
+        results_folder="sww",
+        synthetic_accuracy_files=1,
+        in_default_run=False,
+        flow="stream",
+    ),
 }
 
 
 def default_workload_ids() -> tuple[str, ...]:
     """The workloads ``tinyjoule run`` measures when none is named."""
     return tuple(w.id for w in WORKLOADS.values() if w.in_default_run)
+
+
+def resolve_workload_ids(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """``-w`` values as workload ids: ``all`` stands for every workload of the table (in
+    table order); repeats are dropped; an unknown name raises with the known ones."""
+    out: list[str] = []
+    for name in names:
+        ids = tuple(WORKLOADS) if name == ALL_WORKLOADS else (get_workload(name).id,)
+        out += [wid for wid in ids if wid not in out]
+    return tuple(out)
 
 
 def get_workload(workload_id: str) -> Workload:
@@ -259,6 +350,7 @@ def get_workload(workload_id: str) -> Workload:
     except KeyError:
         known = ", ".join(WORKLOADS)
         raise ConfigurationError(
-            f"unknown workload {workload_id!r}: tinyjoule knows {known}; "
+            f"unknown workload {workload_id!r}: tinyjoule knows {known} ({ALL_WORKLOADS} for "
+            "every one); "
             "check the model id the DUT reports with 'profile' or the --workload option"
         ) from None

@@ -18,14 +18,20 @@ from tinyjoule.host.bench.board_file import load_board_file
 from tinyjoule.host.bench.spec import BenchSpec, simulated_bench
 from tinyjoule.host.cli.compare import compare_command
 from tinyjoule.host.cli.history import history_command
-from tinyjoule.host.cli.tables import result_table, window_table
+from tinyjoule.host.cli.sww_table import is_stream, stream_table
+from tinyjoule.host.cli.tables import label_of, result_table, window_table
 from tinyjoule.host.console import make_console
 from tinyjoule.host.instruments.discovery import list_devices
 from tinyjoule.host.instruments.registry import monitor_facts, parse_monitor
 from tinyjoule.host.results import json_text
 from tinyjoule.host.results.session import Session
 from tinyjoule.host.runner.request import DEFAULT_SUPPLY_V, RunRequest
-from tinyjoule.tinyml_workloads.workloads import WORKLOADS, default_workload_ids
+from tinyjoule.tinyml_workloads.workloads import (
+    ALL_WORKLOADS,
+    WORKLOADS,
+    default_workload_ids,
+    get_workload,
+)
 
 if TYPE_CHECKING:
     from tinyjoule.host.instruments.base import MonitorConfig
@@ -119,7 +125,12 @@ def run_command(
     mode: Annotated[str, typer.Option(help="energy, performance or accuracy")] = "energy",
     workload: Annotated[
         list[str] | None,
-        typer.Option("--workload", "-w", help=f"{', '.join(WORKLOADS)} (repeat)"),
+        typer.Option(
+            "--workload",
+            "-w",
+            help=f"{', '.join(WORKLOADS)}, or {ALL_WORKLOADS} for every one (repeat; default: "
+            f"{', '.join(default_workload_ids())})",
+        ),
     ] = None,
     dut: Annotated[str | None, typer.Option(help="DUT serial port or pyserial URL")] = None,
     io: Annotated[str | None, typer.Option(help="IO manager serial port or URL")] = None,
@@ -259,10 +270,14 @@ def run_command(
     if as_json:
         print(json_text.dumps(summary))
     else:
-        console.print(result_table(summary))
+        if any(not is_stream(w) for w in summary["workloads"]):
+            console.print(result_table(summary))
+        streams = stream_table(summary, label_of)
+        if streams is not None:
+            console.print(streams)
         if show_windows:
             for w in summary["workloads"]:
-                table = window_table(w, summary["mode"])
+                table = window_table(w, summary["mode"]) if not is_stream(w) else None
                 if table is not None:
                     console.print(table)
         for w in summary["workloads"]:
@@ -445,6 +460,12 @@ def sim_serve_command(
     from tinyjoule.host.sim.simulated_bench import SimulatedBench
 
     try:
+        if get_workload(workload).flow == "stream":
+            raise ConfigurationError(
+                f"sim serve -w {workload}: its audio streams play on the simulated bench's "
+                "virtual clock, which a program on pseudo-terminals (on real time) would see "
+                f"end at once; run it in process instead: tinyjoule run -w {workload}"
+            )
         bench = SimulatedBench(
             SimBenchConfig(
                 workload_id=workload,

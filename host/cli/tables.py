@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 
-def _label(w: dict[str, Any]) -> str:
+def label_of(w: dict[str, Any]) -> str:
     """The workload, marked when its figures are not a measurement of a real board."""
     marks = [m for m, on in (("simulated", w.get("simulated")),
                              ("synthetic data", w.get("synthetic_dataset"))) if on]  # fmt: skip
@@ -17,6 +17,9 @@ def _label(w: dict[str, Any]) -> str:
 
 
 def result_table(summary: dict[str, Any]) -> Table:
+    """One row per workload of the 5-window flow (streaming workloads have their own table)."""
+    summary = {**summary, "workloads": [w for w in summary["workloads"]
+                                        if w.get("flow") != "stream"]}  # fmt: skip
     mode = summary["mode"]
     title = f"tinyjoule {mode} — {escape(summary['session'])}"
     if summary.get("note"):
@@ -30,7 +33,7 @@ def result_table(summary: dict[str, Any]) -> Table:
             table.add_column("sim truth", justify="right")
         for w in summary["workloads"]:
             row = [
-                _label(w),
+                label_of(w),
                 f"{w['median_uj_per_inference']:.3f}",
                 f"{w['uncertainty_uj_per_inference']:.3f}",
                 f"{w['mean_power_mw']:.3f}",
@@ -45,7 +48,7 @@ def result_table(summary: dict[str, Any]) -> Table:
             table.add_column(col, justify="right", overflow="fold")
         for w in summary["workloads"]:
             table.add_row(
-                _label(w),
+                label_of(w),
                 f"{w['median_latency_ms']:.3f}",
                 f"{w['median_throughput_ips']:.3f}",
                 str(len(w["windows"])),
@@ -55,7 +58,7 @@ def result_table(summary: dict[str, Any]) -> Table:
         for col in ("metric", "value", "target", "files", "met"):
             table.add_column(col, justify="right", overflow="fold")
         for w in summary["workloads"]:
-            table.add_row(_label(w), *_accuracy_cells(w))
+            table.add_row(label_of(w), *_accuracy_cells(w))
     return table
 
 
@@ -76,7 +79,7 @@ def window_table(workload: dict[str, Any], mode: str) -> Table | None:
     windows = workload.get("windows") or []
     if mode not in ("energy", "performance") or not windows:
         return None
-    table = Table(title=f"{_label(workload)}: windows")
+    table = Table(title=f"{label_of(workload)}: windows")
     columns = ["#", "input", "inferences", "s", "ms/inf"]
     if mode == "energy":
         columns += ["µJ", "± µJ", "± edge µJ", "µJ/inf", "± µJ/inf", "mean mW"]

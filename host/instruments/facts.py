@@ -56,6 +56,10 @@ class MonitorFacts:
     """``"module:Class"`` of its simulated device, if it has one (``--monitor sim:KIND``)."""
     extra: str | None = None
     """The pip extra its driver needs (``pip install tinyjoule[EXTRA]``), if any."""
+    shortest_event_pulse_s: float | None = None
+    """The shortest timestamp pulse its event input is sure to see (an input sampled at f
+    sees any pulse of at least 1/f); None: not known. The streaming wake word's pulses last
+    1 µs."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "usb_ids", MappingProxyType(dict(self.usb_ids)))

@@ -75,6 +75,7 @@ def _facts(kind: str, title: str, usb_id: tuple[int, int], simulator: str | None
         port_when_omitted="",
         simulator=simulator,
         extra="joulescope",
+        shortest_event_pulse_s=1 / 2_000_000,  # GPI bits at the 2 MHz base rate
     )
 
 

@@ -76,6 +76,7 @@ class Ppk2(StreamingMonitor):
         stream_formats=tuple(protocol.MODES),
         outputs=("current",),
         simulator="tinyjoule.host.sim.monitors.ppk2:SimulatedPpk2",
+        shortest_event_pulse_s=1 / protocol.SAMPLE_RATE_HZ,  # logic inputs sampled at 100 kHz
     )
 
     def __init__(

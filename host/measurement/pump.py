@@ -21,7 +21,12 @@ from tinyjoule.errors import (
 )
 from tinyjoule.host.clock import SYSTEM_CLOCK, Clock
 from tinyjoule.host.instruments.base import EnergyMonitor
-from tinyjoule.host.measurement.integration import StreamIntegrator, UncertaintyModel, WindowEnergy
+from tinyjoule.host.measurement.integration import (
+    EDGE_SAMPLE_OFFSET,
+    StreamIntegrator,
+    UncertaintyModel,
+    WindowEnergy,
+)
 from tinyjoule.host.measurement.stream import (
     Event,
     MonitorStatus,
@@ -197,6 +202,15 @@ class MonitorPump:
                 ),
             )
             return self.integrator.window(start_event, end_event, voltage_v, model)
+
+    def mark_now(self) -> int:
+        """An event index for "now" (the next sample to arrive is its boundary sample), for
+        bounds taken from the host's side when there is no timestamp edge."""
+        with self._cond:
+            self._raise_if_failed()
+            index = self.integrator.end_index + EDGE_SAMPLE_OFFSET
+            self.integrator.mark_event(index)
+            return index
 
     def dropped_between(self, start: int, end: int) -> int:
         with self._cond:

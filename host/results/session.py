@@ -135,10 +135,14 @@ class Session:
             for r in self.records
         )
 
+    def talked_to_a_device(self) -> bool:
+        """Whether any byte went to or came from a device (the transcript is worth keeping)."""
+        return any(r.transcript.chunks for r in self.records)
+
     def discard(self) -> None:
-        """Remove the folder of a session that measured nothing (a configuration error
-        before the first window; its records already finished): no empty session claims
-        to keep a measurement."""
+        """Remove the folder of a session that measured nothing and talked to no device (a
+        configuration error found before; its records already finished): no empty session
+        claims to keep a measurement."""
         import shutil
 
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -1,7 +1,8 @@
 """Where a run's inputs come from: the user's MLPerf Tiny dataset folder, or synthetic data.
 
 Synthetic datasets are generated once into the user cache (``$XDG_CACHE_HOME/tinyjoule`` or
-``~/.cache/tinyjoule``), keyed by size, seed and the model that labels them.
+``~/.cache/tinyjoule``), keyed by size, seed and the model that labels them. sww01 reads a
+clip list instead (``<datasets>/sww01/*.json``; synthetic: the simulated board's clips).
 """
 
 from __future__ import annotations
@@ -13,6 +14,13 @@ import tempfile
 from pathlib import Path
 
 from tinyjoule.tinyml_workloads.datasets import Dataset, open_dataset
+from tinyjoule.tinyml_workloads.sww_clips import (
+    LONG_TEST,
+    ClipList,
+    find_clip_list,
+    read_clip_list,
+    write_synthetic_clip_lists,
+)
 from tinyjoule.tinyml_workloads.synthetic import generate_dataset
 from tinyjoule.tinyml_workloads.workloads import Workload
 
@@ -40,7 +48,26 @@ def synthetic_dataset(workload: Workload, n_files: int, model_path: Path, seed: 
 
 
 def user_dataset(root: Path, workload: Workload) -> Dataset:
-    """``root`` is the MLPerf Tiny datasets folder (``root/<model>/y_labels.csv``) or the
-    workload's own folder."""
-    folder = root if (root / "y_labels.csv").exists() else root / workload.id
+    """``root`` is the MLPerf Tiny datasets folder (``root/<model>/y_labels.csv``; ic02 reads
+    ``root/ic01/``) or the workload's own folder."""
+    folder = root if (root / "y_labels.csv").exists() else root / workload.data_folder
     return open_dataset(folder, workload)
+
+
+def clip_list(root: Path | None) -> ClipList:
+    """sww01's clip list: the one ``--dataset`` names (``root``), or the synthetic long test
+    (20 minutes, 50 wake words) the simulated board holds."""
+    if root is not None:
+        return read_clip_list(find_clip_list(root))
+    folder = cache_root() / "synthetic" / "sww01-s0"
+    path = folder / "sww01" / LONG_TEST
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder) as tmp:
+            written = write_synthetic_clip_lists(Path(tmp))
+            try:
+                os.replace(written, folder / "sww01")
+            except OSError:
+                if not path.exists():
+                    raise
+    return read_clip_list(path)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from tinyjoule.errors import ConfigurationError
 from tinyjoule.host.bench.spec import SIMULATED_BENCH, BenchSpec
 from tinyjoule.host.instruments.registry import MonitorChoice, monitor_facts, parse_monitor
-from tinyjoule.tinyml_workloads.workloads import default_workload_ids, get_workload
+from tinyjoule.tinyml_workloads.workloads import default_workload_ids, resolve_workload_ids
 
 if TYPE_CHECKING:
     from tinyjoule.host.instruments.base import MonitorConfig
@@ -44,8 +44,8 @@ class RunRequest:
             raise ConfigurationError(f"mode {self.mode!r} does not exist; use {', '.join(MODES)}")
         if not self.workloads:
             raise ConfigurationError("no workload to run; name one with -w (e.g. -w kws01)")
-        for workload_id in self.workloads:
-            get_workload(workload_id)  # unknown ids fail before anything is opened or written
+        # "all" becomes every workload; unknown ids fail before anything is opened or written
+        self.workloads = resolve_workload_ids(self.workloads)
         if self.model_path is not None and not self.model_path.is_file():
             raise ConfigurationError(
                 f"--model {self.model_path}: no such file; give the .tflite model the DUT runs"

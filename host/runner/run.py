@@ -1,5 +1,8 @@
 """One ``tinyjoule run``: for each workload open the bench, check the DUT, run the mode.
 
+A workload's ``flow`` picks how: 5 timed windows here, or a streaming workload's audio
+stream (``sww_mode``).
+
 The bench is opened per workload (``bench.opening``): a real bench as it is, a simulated one
 built by its backend as if that workload's firmware had just been flashed. Everything is
 written to the session as it is measured; the first error is recorded, the summary
@@ -12,17 +15,17 @@ from typing import Any
 
 from tinyjoule.errors import ConfigurationError, TinyJouleError
 from tinyjoule.host.bench.opening import BenchRequest, OpenedBench, open_bench
-from tinyjoule.host.measurement.pump import BUFFER_WARNING_PERCENT
 from tinyjoule.host.results.provenance import dataset_facts, model_facts, software
 from tinyjoule.host.results.session import Session, WorkloadRecord
 from tinyjoule.host.runner.accuracy_mode import run_accuracy
 from tinyjoule.host.runner.datasets import synthetic_dataset, user_dataset
 from tinyjoule.host.runner.energy_mode import EnergyMeasurer, run_energy
+from tinyjoule.host.runner.energy_setup import note_buffer_load, recorded_energy_bench
 from tinyjoule.host.runner.golden_check import GoldenCheck
-from tinyjoule.host.runner.monitor_setup import BOOT_WAIT_S, energy_bench
 from tinyjoule.host.runner.performance_mode import run_performance
 from tinyjoule.host.runner.request import RunRequest
 from tinyjoule.host.runner.steps import Progress, checked_dut, progress_counter
+from tinyjoule.host.runner.sww_mode import run_stream
 from tinyjoule.host.runner.windows import WINDOW_COUNT
 from tinyjoule.tinyml_workloads.datasets import Dataset
 from tinyjoule.tinyml_workloads.model_info import read_model_info
@@ -82,6 +85,8 @@ def run_workload(
     )
     with open_bench(request.bench, bench_request) as bench:
         record.update(bench=dict(bench.description))
+        if workload.flow == "stream":  # sww01: one audio stream per clip, not 5 windows
+            return run_stream(request, workload, record, progress, bench)
         dataset = _dataset(request, workload, bench.simulated)
         synthetic = request.dataset_root is None
         record.mark_source(bench.simulated, synthetic_dataset=synthetic)
@@ -99,15 +104,6 @@ def run_workload(
             return run_accuracy(link, workload, dataset, record, step, golden)
 
 
-def _note_buffer_load(percent: int, record: WorkloadRecord) -> None:
-    record.update(monitor={**record.data.get("monitor", {}), "max_buffer_percent": percent})
-    if percent >= BUFFER_WARNING_PERCENT:
-        record.log(
-            f"WARNING the monitor's buffer reached {percent}% (an overrun follows at 100%): "
-            "lower the sample rate or use a binary stream format"
-        )
-
-
 def _run_energy_workload(
     request: RunRequest,
     workload: Workload,
@@ -117,54 +113,22 @@ def _run_energy_workload(
     bench: OpenedBench,
 ) -> dict[str, Any]:
     config = request.resolved_monitor_config()
-    if bench.monitor_url is None:
-        raise ConfigurationError(f"{bench.link.label}: the bench has no energy monitor")
-    attrs = {
-        "workload": workload.id,
-        "dut_bench": bench.link.label,
-        "window_convention": "half_edge_samples",
-        "simulated": bench.simulated,
-        "synthetic_dataset": bool(record.data.get("synthetic_dataset")),
-        "provenance": record.data.get("provenance", {}),
-    }
-    with energy_bench(
-        request.monitor,
-        bench.monitor_url,
-        config,
-        record.folder / "trace.h5",
-        attrs,
-        boot_wait_s=BOOT_WAIT_S,
-        transcript=record.transcript.summarising(),
-        driver_options={**request.bench.monitor_driver_options, **bench.monitor_options},
-    ) as monitor:
-        record.update(
-            monitor={
-                "kind": monitor.info.kind,
-                "port": monitor.info.port,
-                "firmware": monitor.info.firmware_version,
-                "serial_number": monitor.info.serial_number,
-                "sample_rate_hz": config.sample_rate_hz,
-                "output": config.output,
-                "stream_format": config.stream_format,
-                "supply_voltage_v": config.voltage_v,
-                "accuracy_relative": monitor.model.reading_relative,
-                "powers_target": monitor.info.powers_target,
-            },
-            trace="trace.h5",
+    with (
+        recorded_energy_bench(request, workload, record, bench) as monitor,
+        checked_dut(bench.link, "energy", workload, record) as link,
+    ):
+        truth = None
+        if bench.truth is not None:
+            rising = config.event_edge == "rising"
+            truth = lambda: bench.truth.last_window_j(rising)  # noqa: E731
+        measurer = EnergyMeasurer(
+            monitor.pump, config.voltage_v, monitor.model, monitor.writer, truth
         )
-        with checked_dut(bench.link, "energy", workload, record) as link:
-            truth = None
-            if bench.truth is not None:
-                rising = config.event_edge == "rising"
-                truth = lambda: bench.truth.last_window_j(rising)  # noqa: E731
-            measurer = EnergyMeasurer(
-                monitor.pump, config.voltage_v, monitor.model, monitor.writer, truth
-            )
-            step = progress_counter(progress, workload.id, WINDOW_COUNT)
-            inputs = first_inputs(dataset, workload)
-            summary = run_energy(link, workload, inputs, measurer, record, step, request.iterations)
-            _note_buffer_load(monitor.pump.max_buffer_percent, record)
-            return summary
+        step = progress_counter(progress, workload.id, WINDOW_COUNT)
+        inputs = first_inputs(dataset, workload)
+        summary = run_energy(link, workload, inputs, measurer, record, step, request.iterations)
+        note_buffer_load(monitor.pump.max_buffer_percent, record)
+        return summary
 
 
 def run(
@@ -185,7 +149,11 @@ def run(
         except BaseException as exc:  # recorded whatever it is, then raised again
             text = str(exc) if isinstance(exc, TinyJouleError) else f"{type(exc).__name__}: {exc}"
             record.finish(error=text or type(exc).__name__)
-            if isinstance(exc, ConfigurationError) and not session.measured_anything():
+            if (
+                isinstance(exc, ConfigurationError)
+                and not session.measured_anything()
+                and not session.talked_to_a_device()
+            ):
                 session.discard()  # nothing measured, nothing to keep: the message says it all
             else:
                 _finish(session, request)

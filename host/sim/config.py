@@ -15,9 +15,13 @@ them through the bench description alone::
     sim://?model_fault=scale:1.5            the DUT's outputs come out 1.5 times too large
     sim://?model_fault=roll:1               ... or shifted by one class (a label mix-up)
     sim://?model_fault=nan:3                ... or NaN from the 3rd inference on (broken model)
+    sim://?sww_misses=3&sww_false_alarms=2  the SWW DUT misses 3 wake words per clip and
+                                            raises 2 false alarms (seeded)
+    sim://?sww_fault=unwired                its wake-word pin never reaches the board
+    sim://?sww_fault=short@300              the board's wavs end after 300 s
 
 ``io=auto`` (the default) puts an H573 in front of the DUT in energy mode, as the MLCommons
-bench is wired, and none otherwise.
+bench is wired, and for sww01 in every mode (the board plays its audio); none otherwise.
 """
 
 from __future__ import annotations
@@ -28,14 +32,30 @@ from pathlib import Path
 
 from tinyjoule.errors import ConfigurationError
 from tinyjoule.host.sim.board_profile import REFERENCE_BOARD, BoardProfile
-from tinyjoule.tinyml_workloads.workloads import Workload
+from tinyjoule.tinyml_workloads.workloads import Workload, get_workload
 
 IO_MANAGER_KINDS = ("arduino", "h573")
 DUT_FAULTS = ("silent", "reset")
 MONITOR_FAULTS = ("silent", "stale", "overrun", "drop", "unplug")
 PIN_FAULTS = ("skip", "double")
 MODEL_FAULTS = ("scale", "roll", "nan")
-URL_OPTIONS = ("io", "baud", "profile", "fault", "monitor_fault", "pin_fault", "model_fault")
+SWW_FAULTS = ("unwired", "short")
+URL_OPTIONS = (
+    "io", "baud", "profile", "fault", "monitor_fault", "pin_fault", "model_fault",
+    "sww_misses", "sww_false_alarms", "sww_fault",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SwwOptions:
+    """The simulated streaming wake word bench: wake words the DUT misses and false alarms it
+    raises per clip; ``unwired``: its wake-word pin never reaches the interface board;
+    ``play_limit_s``: the board's wavs end after that many seconds."""
+
+    misses: int = 0
+    false_alarms: int = 0
+    unwired: bool = False
+    play_limit_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +95,7 @@ class SimBenchConfig:
     monitor_fault: MonitorFault | None = None
     pin_faults: tuple[tuple[int, str], ...] = ()  # (pulse number from 1, "skip" | "double")
     model_fault: tuple[str, float] | None = None  # ("scale", factor) or ("roll", classes)
+    sww: SwwOptions = SwwOptions()
 
     def resolved_dut_baud(self, workload: Workload) -> int:
         if self.dut_baud is not None:
@@ -95,6 +116,7 @@ class BenchOptions:
     monitor_fault: MonitorFault | None = None
     pin_faults: tuple[tuple[int, str], ...] = field(default_factory=tuple)
     model_fault: tuple[str, float] | None = None
+    sww: SwwOptions = SwwOptions()
 
     def config(
         self, workload_id: str, mode: str, monitor: str | None, model_path: Path | None
@@ -103,7 +125,8 @@ class BenchOptions:
         firmware = "energy" if mode == "energy" else "performance"
         io = self.io
         if io == "auto":
-            io = "h573" if mode == "energy" else None
+            stream = get_workload(workload_id).flow == "stream"
+            io = "h573" if mode == "energy" or stream else None
         return SimBenchConfig(
             workload_id=workload_id,
             firmware_mode=firmware,
@@ -116,13 +139,15 @@ class BenchOptions:
             monitor_fault=self.monitor_fault,
             pin_faults=self.pin_faults,
             model_fault=self.model_fault,
+            sww=self.sww,
         )
 
 
 def _bad(url: str, problem: str) -> ConfigurationError:
     return ConfigurationError(
         f"simulated bench {url!r}: {problem}; see 'sim://' options in the README "
-        "(io, baud, profile, fault, monitor_fault, pin_fault, model_fault)"
+        "(io, baud, profile, fault, monitor_fault, pin_fault, model_fault, sww_misses, "
+        "sww_false_alarms, sww_fault)"
     )
 
 
@@ -179,6 +204,20 @@ def _model_fault(url: str, text: str) -> tuple[str, float]:
     return kind, number
 
 
+def _sww_fault(url: str, text: str, options: SwwOptions) -> SwwOptions:
+    kind, _, after = text.partition("@")
+    if kind == "unwired" and not after:
+        return replace(options, unwired=True)
+    if kind == "short" and after:
+        try:
+            seconds = float(after)
+        except ValueError:
+            seconds = float("nan")
+        if seconds > 0:
+            return replace(options, play_limit_s=seconds)
+    raise _bad(url, f"sww_fault={text!r}: use unwired or short@SECONDS")
+
+
 def parse_sim_url(url: str) -> BenchOptions:
     """The options of a ``sim://?...`` URL (a new bench per workload)."""
     parts = urllib.parse.urlsplit(url)
@@ -205,4 +244,11 @@ def parse_sim_url(url: str) -> BenchOptions:
         options = replace(options, pin_faults=_pin_faults(url, one["pin_fault"]))
     if "model_fault" in one:
         options = replace(options, model_fault=_model_fault(url, one["model_fault"]))
-    return options
+    sww = options.sww
+    if "sww_misses" in one:
+        sww = replace(sww, misses=_count(url, one["sww_misses"], "sww_misses"))
+    if "sww_false_alarms" in one:
+        sww = replace(sww, false_alarms=_count(url, one["sww_false_alarms"], "sww_false_alarms"))
+    if "sww_fault" in one:
+        sww = _sww_fault(url, one["sww_fault"], sww)
+    return replace(options, sww=sww)

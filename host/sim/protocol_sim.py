@@ -108,11 +108,13 @@ class Serial(SerialBase):
 
     def read(self, size: int = 1) -> bytes:
         self._check_open()
+        looked_s = self._bench.clock.now()
         data = self._bench.host_read(self._bench_port, size, self.baudrate)
         if not data and self._timeout:
-            # Nothing has arrived by now: the read timeout passes on the bench's clock, as it
-            # would on a real port (a reader thread waits for the clock to move instead).
-            self._bench.clock.sleep(self._timeout)
+            # Nothing had arrived when it looked: the read timeout passes on the bench's clock,
+            # as it would on a real port (a reader thread waits for the clock to move past
+            # the time it looked, so time that passed since is never skipped).
+            self._bench.clock.sleep(self._timeout, since_s=looked_s)
             data = self._bench.host_read(self._bench_port, size, self.baudrate)
         return data
 

@@ -1,5 +1,9 @@
 """A simulated bench: host, optional IO manager, DUT and monitor on one virtual clock.
 
+For a streaming workload (sww01) the DUT runs the SWW firmware (``sim.sww_dut``) behind an
+H573 interface board that plays audio from its simulated SD card (``sim.sww_audio``) and
+captures the DUT's wake-word and processing pins (``firmware_protocol.interface_audio_device``).
+
 The host is modelled as infinitely quick: it writes at the virtual time at which it read the
 last byte it has seen. Every write runs the whole causal chain at once (bytes crossing links
 at their baud, the DUT running commands, the IO manager relaying lines), so reads never wait:
@@ -10,16 +14,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 from tinyjoule.errors import ConfigurationError
+from tinyjoule.firmware_protocol.interface_audio_device import InterfaceAudio
 from tinyjoule.firmware_protocol.io_manager_device import IoManagerFirmware
 from tinyjoule.host.sim.analog import BoardFrontEnd
 from tinyjoule.host.sim.config import IO_MANAGER_KINDS, SimBenchConfig
 from tinyjoule.host.sim.dut import SimulatedDut
 from tinyjoule.host.sim.links import HostPort, garble
 from tinyjoule.host.sim.monitor_attachment import MonitorAttachment
+from tinyjoule.host.sim.sww_audio import SimulatedAudioPlayer
+from tinyjoule.host.sim.sww_dut import SimulatedSwwDut
 from tinyjoule.host.sim.timeline import Scheduler, UartLine
 from tinyjoule.host.sim.virtual_clock import VirtualClock
 from tinyjoule.tinyml_workloads.model_info import read_model_info
@@ -65,11 +73,18 @@ class SimulatedBench:
                 f"simulated IO manager {config.io_manager!r} is unknown; "
                 f"use one of {', '.join(IO_MANAGER_KINDS)}"
             )
+        self.workload = get_workload(config.workload_id)
+        stream = self.workload.flow == "stream"
+        if stream and config.io_manager != "h573":
+            raise ConfigurationError(
+                f"simulated bench: {config.workload_id} needs the H573 interface board in "
+                "front of the DUT (it plays the audio and records the detections); use "
+                "io=h573 or io=auto"
+            )
         self.config = config
         self._commands_seen = 0
         self._fault_done = False
         self.lock = threading.RLock()
-        self.workload = get_workload(config.workload_id)
         model_path = config.model_path or self.workload.standin_model_path
         self.model = ReferenceModel(model_path, self.workload)
         self.scheduler = Scheduler()
@@ -86,26 +101,35 @@ class SimulatedBench:
             port = HostPort("io", IO_MANAGER_HOST_BAUD)
             self.ports["io"] = port
             io_tx = UartLine(self.scheduler, IO_MANAGER_HOST_BAUD, port.deliver)
+            self.audio: InterfaceAudio | None = None
+            if stream:
+                self.player = SimulatedAudioPlayer(self.scheduler, config.sww.play_limit_s)
+                self.audio = InterfaceAudio(self.player, lambda: self.scheduler.now_s)
             self.io_manager = IoManagerFirmware(
                 config.io_manager,
                 emit_to_host=lambda data: io_tx.send(data, self.scheduler.now_s),
                 send_to_dut=self._io_to_dut,
                 on_setbaud=self._io_setbaud,
+                audio=self.audio,
             )
             self._io_dut_line = UartLine(self.scheduler, self.io_manager.dut_baud, self._to_dut)
             dut_tx = UartLine(self.scheduler, dut_baud, self._dut_to_io)
             self._host_lines = {
                 "io": UartLine(self.scheduler, IO_MANAGER_HOST_BAUD, self._to_io_manager)
             }
-        self.dut = SimulatedDut(
-            workload=self.workload,
-            predict=faulty_prediction(self.model.results_vector, config.model_fault),
-            model_info=read_model_info(model_path),
-            profile=config.profile,
-            timestamp_mode=config.firmware_mode,
-            baud=dut_baud,
-            transmit=dut_tx.send,
-        )
+        self.dut: SimulatedDut | SimulatedSwwDut
+        if stream:
+            self.dut = SimulatedSwwDut(
+                model_info=read_model_info(model_path),
+                profile=config.profile,
+                baud=dut_baud,
+                transmit=dut_tx.send,
+                options=config.sww,
+            )
+            self.dut.board = self.audio
+            self.player.dut = self.dut
+        else:
+            self.dut = self._classic_dut(config, model_path, dut_baud, dut_tx.send)
         self.front_end = BoardFrontEnd(
             self.dut.power, self.dut.pin, config.profile.supply_voltage_v
         )
@@ -121,6 +145,23 @@ class SimulatedBench:
         else:
             self.dut.power.set_current(0.0, 0.0)  # unpowered until the monitor says `pwr on`
         self.dut.pin_faults = dict(config.pin_faults)
+
+    def _classic_dut(
+        self,
+        config: SimBenchConfig,
+        model_path: Path,
+        dut_baud: int,
+        transmit: Callable[[bytes, float], float],
+    ) -> SimulatedDut:
+        return SimulatedDut(
+            workload=self.workload,
+            predict=faulty_prediction(self.model.results_vector, config.model_fault),
+            model_info=read_model_info(model_path),
+            profile=config.profile,
+            timestamp_mode=config.firmware_mode,
+            baud=dut_baud,
+            transmit=transmit,
+        )
 
     # -- wiring -----------------------------------------------------------------------------
     def _to_dut(self, data: bytes, arrival_s: float) -> None:
@@ -195,8 +236,11 @@ class SimulatedBench:
 
     def last_window_j(self, rising: bool = False) -> float:
         """Exact energy drawn between the last two falling (or rising) edges of the pin,
-        from the board's activity log (``sim.activity``), not from what monitors sample."""
-        edges = [e.time_s for e in self.dut.pin.edges if e.rising == rising]
+        from the board's activity log (``sim.activity``), not from what monitors sample.
+        The SWW DUT's stream is the one between its last two pulses, whether a pin fault
+        kept one from the wire or not (``intended_pin``)."""
+        pin = getattr(self.dut, "intended_pin", self.dut.pin)
+        edges = [e.time_s for e in pin.edges if e.rising == rising]
         if len(edges) < 2:
             raise ValueError("the simulated board has not pulsed its timestamp pin twice yet")
         charge = self.dut.activity.charge_c(edges[-2], edges[-1], self.dut.currents_a)

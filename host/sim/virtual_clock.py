@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -48,13 +49,17 @@ class VirtualClock:
     def condition(self) -> threading.Condition:
         return self._cond
 
-    def sleep(self, seconds: float) -> None:
+    def sleep(self, seconds: float, since_s: float | None = None) -> None:
+        """A driving thread moves time ``seconds`` on; a reader waits until time moves past
+        ``since_s`` (when it last looked at its device; default: now). A reader that found
+        nothing at ``since_s`` but was descheduled before it got here has missed time that
+        passed meanwhile: it returns at once to look again, instead of counting as idle."""
         reader = self._readers.get(threading.get_ident())
         if reader is None:
             self.advance(seconds)
             return
         with self._cond:
-            start = self._now
+            start = self._now if since_s is None else since_s
             reader.asleep, reader.since_s, reader.predicate = True, start, None
             self._cond.notify_all()
             try:
@@ -92,12 +97,27 @@ class VirtualClock:
                 self._readers.pop(ident, None)
                 self._cond.notify_all()
 
-    def readers_idle(self) -> bool:
+    def readers_idle(self, besides: tuple[int, ...] = ()) -> bool:
+        """Every reader (but the threads ``besides``) has read all there is at this time."""
         with self._cond:
             return all(
                 r.asleep and r.since_s == self._now and (r.predicate is None or not r.predicate())
-                for r in self._readers.values()
+                for ident, r in self._readers.items()
+                if ident not in besides
             )
+
+    def wait_for_readers(self, besides: tuple[int, ...] = (), limit_s: float = 30.0) -> bool:
+        """Back-pressure for a producer: block (real time, at most ``limit_s``) until every
+        other reader has taken in what it was handed; time does not move meanwhile."""
+        deadline = time.monotonic() + limit_s
+        others = (threading.get_ident(), *besides)
+        with self._cond:
+            while not self.readers_idle(others):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, REAL_POLL_S))
+            return True
 
     # -- moving time ----------------------------------------------------------------------
     def advance(self, seconds: float) -> None:

@@ -42,3 +42,34 @@ def test_power_recorder_integrates_exactly() -> None:
     assert power.charge_c(3.0, 3.0) == 0.0
     with pytest.raises(ValueError):
         power.set_current(2.0, 5.0)
+
+
+def test_a_reader_that_looked_before_time_moved_looks_again() -> None:
+    """A reader finds its port empty, is descheduled while the host moves time on, then goes
+    to sleep: it must not sleep (and count as idle, having read all there is) at the new
+    time it never looked at. It returns at once and is idle only after looking again."""
+    import threading
+
+    from tinyjoule.host.sim.virtual_clock import VirtualClock
+
+    clock = VirtualClock()
+    looked, resume, slept = threading.Event(), threading.Event(), threading.Event()
+    idle_before_sleep: list[bool] = []
+
+    def reader() -> None:
+        with clock.reader():
+            seen = clock.now()
+            looked.set()
+            resume.wait(5)
+            idle_before_sleep.append(bool(clock.readers_idle()))
+            clock.sleep(0.02, since_s=seen)
+            slept.set()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    assert looked.wait(5)
+    clock.advance(1.0)
+    resume.set()
+    assert slept.wait(2), "the reader slept at a time it had not looked at"
+    thread.join(5)
+    assert idle_before_sleep == [False]

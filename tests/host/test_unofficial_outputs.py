@@ -44,7 +44,14 @@ def _strings(value) -> list[str]:
 
 @pytest.mark.parametrize(
     ("mode", "workload"),
-    [("energy", "kws01"), ("performance", "ad01"), ("accuracy", "ic01"), ("accuracy", "ad01")],
+    [
+        ("energy", "kws01"),
+        ("performance", "ad01"),
+        ("accuracy", "ic01"),
+        ("accuracy", "ad01"),
+        ("accuracy", "ic02"),
+        ("energy", "sww01"),
+    ],
 )
 def test_no_output_of_a_simulated_run_passes_the_checker(tmp_path, mode, workload) -> None:
     sessions = tmp_path / "s"

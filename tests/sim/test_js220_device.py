@@ -273,3 +273,33 @@ def test_the_driver_reports_the_injected_gap_exactly() -> None:
     assert [i for i in items if isinstance(i, SampleDrop)] == [SampleDrop(300, 25)]
     energy = np.concatenate([i.samples for i in items if isinstance(i, SampleBlock)])
     assert np.all(energy[300:325] == 0) and np.all(energy[:300] > 0) and energy[325] > 0
+
+
+def test_a_long_stretch_is_delivered_in_bounded_steps_each_taken_in_first() -> None:
+    """A 60 s jump of virtual time (a stream): at most MAX_STEP_BASE base samples of GPI bits
+    (plus one message) are handed over before the fake waits for the host's readers."""
+    from tinyjoule.host.sim.monitors.js220 import MAX_STEP_BASE, MESSAGE_BYTES
+    from tinyjoule.host.sim.virtual_clock import VirtualClock
+
+    steps: list[int] = []
+
+    class Clock(VirtualClock):
+        def wait_for_readers(self, besides=(), limit_s=30.0) -> bool:
+            steps.append(sum(len(m["data"]) for m in bench.got["gpi"]) - sum(steps))
+            return super().wait_for_readers(besides, limit_s)
+
+    clock = Clock()
+    bench = Bench(poll_s=10.0, noise_v=0.0)
+    bench.fake.finalize()
+    bench.fake = SimulatedJs220Driver(bench.front_end, clock.now, noise_v=0.0, clock=clock)
+    bench.collect()
+    try:
+        clock.advance(60.0)
+        bench.fake.catch_up()
+        assert len(steps) >= 60 * BASE // MAX_STEP_BASE - 1
+        assert max(steps) <= MAX_STEP_BASE // 8 + MESSAGE_BYTES
+        bits = bench.gpi_bits()
+        assert len(bits) >= 60 * BASE - 8 and bits.all()  # all of it, the pin idling high
+        assert len(bench.floats("i")) in (59_999, 60_000)  # every whole 1 ms period ended
+    finally:
+        bench.fake.finalize()

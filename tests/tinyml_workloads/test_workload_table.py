@@ -1,4 +1,4 @@
-"""The workload table agrees with the DUT protocol spec (sections 1.5, 1.6, 1.8, 4.3, 5)."""
+"""The workload table agrees with the DUT protocol spec (sections 1.5, 1.6, 1.8, 4.3-4.4, 5, 7)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,51 @@ import numpy as np
 import pytest
 
 from tinyjoule.errors import ConfigurationError
-from tinyjoule.tinyml_workloads.workloads import WORKLOADS, get_workload
+from tinyjoule.tinyml_workloads.workloads import (
+    WORKLOADS,
+    default_workload_ids,
+    get_workload,
+    resolve_workload_ids,
+)
 
-IDS = ("kws01", "vww01", "ic01", "ad01")
+IDS = ("kws01", "vww01", "ic01", "ad01", "ic02", "sww01")
+CLASSIC = ("kws01", "vww01", "ic01", "ad01")
 
 
-def test_the_four_workloads_keyed_by_id() -> None:
+def test_the_workloads_keyed_by_id() -> None:
     assert tuple(WORKLOADS) == IDS
     assert all(w.id == wid for wid, w in WORKLOADS.items())
+
+
+def test_the_default_run_keeps_the_four_classic_workloads_and_all_means_every_one() -> None:
+    assert default_workload_ids() == CLASSIC
+    assert resolve_workload_ids(["all"]) == IDS
+    assert resolve_workload_ids(["sww01", "all", "ic02"]) == ("sww01", *IDS[:4], "ic02")
+    with pytest.raises(ConfigurationError, match="all"):
+        resolve_workload_ids(["ic03"])
+
+
+def test_ic02_is_the_large_resnet_on_the_ic01_data() -> None:
+    ic01, ic02 = WORKLOADS["ic01"], WORKLOADS["ic02"]
+    assert (ic02.data_folder, ic01.data_folder) == ("ic01", "ic01")
+    for name in ("input_bytes", "input_dtype", "input_shape", "class_names", "n_outputs"):
+        assert getattr(ic02, name) == getattr(ic01, name)
+    assert (ic02.metric, ic02.quality_target) == ("top1", 91.0)
+    assert ic02.official_model == "pretrainedResnet_large_int8.tflite"
+    assert ic02.flow == "windows" and not ic02.in_default_run
+
+
+def test_sww01_streams_and_is_scored_on_detections() -> None:
+    sww = WORKLOADS["sww01"]
+    assert sww.flow == "stream" and not sww.in_default_run
+    assert (sww.input_shape, sww.input_dtype, sww.model_output_shape) == (
+        (1, 30, 1, 40),
+        "int8",
+        (1, 3),
+    )
+    assert (sww.metric, sww.quality_target) == ("detections", 8.0)
+    assert {sww.baud(m) for m in ("performance", "accuracy", "energy")} == {115200}
+    assert [w.id for w in WORKLOADS.values() if w.flow == "stream"] == ["sww01"]
 
 
 @pytest.mark.parametrize("wid", IDS)
@@ -77,6 +114,7 @@ def test_class_names_in_reference_label_order() -> None:
         ("vww01", "top1", 80.0),
         ("ic01", "top1", 85.0),
         ("ad01", "auc", 0.85),
+        ("ic02", "top1", 91.0),
     ],
 )
 def test_metric_and_quality_target(wid: str, metric: str, target: float) -> None:
@@ -135,9 +173,9 @@ def test_stand_in_models_are_committed() -> None:
 def test_get_workload_and_unknown_id() -> None:
     assert get_workload("ic01") is WORKLOADS["ic01"]
     with pytest.raises(ConfigurationError) as info:
-        get_workload("ic02")
+        get_workload("ic03")
     message = str(info.value)
-    assert "'ic02'" in message
+    assert "'ic03'" in message
     assert all(wid in message for wid in IDS)
 
 

@@ -1,4 +1,4 @@
-"""Build the four stand-in models in tinyml_workloads/models/ (random weights, reference shapes).
+"""Build the stand-in models in tinyml_workloads/models/ (random weights, reference shapes).
 
 Run from the repository root with a Python that has TensorFlow (the package itself never
 imports it):
@@ -8,11 +8,15 @@ imports it):
 
 What it builds: the MLPerf Tiny reference architectures (kws01 DS-CNN small, vww01
 MobileNetV1 0.25 at 96x96, ic01 ResNet-8 with 16/32/64 filters, ad01 the 640-128x4-8-128x4-640
-FC autoencoder), with seeded **random, untrained weights**, converted with full-int8
-post-training quantisation on a seeded representative set drawn from
+FC autoencoder, ic02 the same ResNet-8 with 40/80/160 filters: 76.5 M MACs like
+pretrainedResnet_large_int8.tflite, sww01 the streaming wake word's DS-TCN: four depthwise
+(k x 1, valid) + pointwise blocks of 128/64/64/32 filters with kernels 3/5/10/15 over
+30 x 1 x 40 log-mel frames, dense 3), with seeded **random, untrained weights**,
+converted with full-int8 post-training quantisation on a seeded representative set drawn from
 ``synthetic_inputs``. The I/O types and shapes match the reference models, and the input
 ranges are pinned so the input scale/zero point come out close to the references (kws
-s~0.585 zp 83, vww s=1/255 zp -128, ic s=1 zp -128, ad s~0.391 zp 89). So that an untrained
+s~0.585 zp 83, vww s=1/255 zp -128, ic s=1 zp -128, ad s~0.391 zp 89, sww s~0.0037
+zp -128). So that an untrained
 network still behaves like a model, three data-driven calibration steps follow the random
 initialisation (no training): every batch-norm layer gets the mean/variance of its input on
 the representative set; the classifier's last dense layer is rescaled so its logits are
@@ -23,7 +27,8 @@ normal sound. Same seed, same TensorFlow version -> byte-identical files.
 These models are for exercising the bench (latency, energy, DUT-vs-reference agreement);
 their accuracy on real data is chance. For MLPerf Tiny numbers use the official models from
 github.com/mlcommons/tiny (benchmark/training/*/trained_models/, e.g. kws_ref_model.tflite,
-vww_96_int8.tflite, pretrainedResnet_quant.tflite, ad01_int8.tflite) with ``--model``.
+vww_96_int8.tflite, pretrainedResnet_quant.tflite, ad01_int8.tflite,
+pretrainedResnet_large_int8.tflite, str_ww_ref_model.tflite) with ``--model``.
 """
 
 from __future__ import annotations
@@ -101,12 +106,12 @@ def build_vww(keras, batch_size):
     return keras.Model(inp, _classifier_head(layers, x, 2))
 
 
-def build_ic(keras, batch_size):
-    """ResNet-8 of MLPerf Tiny: 16/32/64 filters, three stacks, 32x32x3 -> 10."""
+def build_ic(keras, batch_size, width=16):
+    """ResNet-8 of MLPerf Tiny: width/2w/4w filters (16/32/64), three stacks, 32x32x3 -> 10."""
     layers = keras.layers
     inp = keras.Input((32, 32, 3), batch_size=batch_size)
-    x = _conv_bn_relu(layers, inp, 16, 3)
-    for filters, strides in ((16, 1), (32, 2), (64, 2)):
+    x = _conv_bn_relu(layers, inp, width, 3)
+    for filters, strides in ((width, 1), (2 * width, 2), (4 * width, 2)):
         y = _conv_bn_relu(layers, x, filters, 3, strides)
         y = layers.Conv2D(filters, 3, padding="same")(y)
         y = layers.BatchNormalization()(y)
@@ -114,6 +119,29 @@ def build_ic(keras, batch_size):
             x = layers.Conv2D(filters, 1, strides=strides, padding="same")(x)
         x = layers.ReLU()(layers.Add()([x, y]))
     return keras.Model(inp, _classifier_head(layers, x, 10))
+
+
+def build_ic02(keras, batch_size):
+    """The large ResNet-8 of ic02: 40/80/160 filters (76.5 M MACs, about 480 k parameters,
+    the size of pretrainedResnet_large_int8.tflite)."""
+    return build_ic(keras, batch_size, width=40)
+
+
+def build_sww(keras, batch_size):
+    """DS-TCN of the streaming wake word: per block a (k x 1) depthwise conv (valid, no
+    bias), a 1x1 conv, batch norm and ReLU; filters 128/64/64/32, kernels 3/5/10/15 take the
+    30 frames down to 1; dense 3 (wake word, silence, other) and softmax."""
+    layers = keras.layers
+    inp = keras.Input((30, 1, 40), batch_size=batch_size)
+    x = inp
+    for filters, kernel in ((128, 3), (64, 5), (64, 10), (32, 15)):
+        x = layers.DepthwiseConv2D((kernel, 1), padding="valid", use_bias=False)(x)
+        x = layers.Conv2D(filters, 1, use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(3, name="logits")(x)
+    return keras.Model(inp, layers.Softmax()(x))
 
 
 def build_ad(keras, batch_size):
@@ -137,9 +165,12 @@ def calibration_data(workload_id: str, seed: int) -> np.ndarray:
     elif workload_id == "vww01":
         data = np.stack([inputs.image(rng, 96) for _ in range(N_CALIBRATION)]) / 255.0
         low, high = 0.0, 1.0
-    elif workload_id == "ic01":
+    elif workload_id in ("ic01", "ic02"):
         data = np.stack([inputs.image(rng, 32) for _ in range(N_CALIBRATION)]).astype(float)
         low, high = 0.0, 255.0
+    elif workload_id == "sww01":
+        data = np.stack([inputs.sww_features(rng) for _ in range(N_CALIBRATION)])
+        low, high = inputs.SWW_RANGE
     else:
         files = [inputs.ad_spectrogram(rng, 20, anomalous=False) for _ in range(13)]
         data = np.concatenate([inputs.ad_windows(f) for f in files])[:N_CALIBRATION]
@@ -203,6 +234,8 @@ BUILDERS: dict[str, Callable] = {
     "vww01": build_vww,
     "ic01": build_ic,
     "ad01": build_ad,
+    "ic02": build_ic02,
+    "sww01": build_sww,
 }
 
 

@@ -42,6 +42,7 @@ SIGNALS = {"s/i": (1, 0), "s/v": (2, 0), **{f"s/gpi/{n}": (5, n) for n in (0, 1,
 """Simulated signals and their (field_id, index); others are refused."""
 MESSAGE_SAMPLES = 4096  # float samples per message at most
 MESSAGE_BYTES = 1 << 15  # GPI bytes per message at most (131 ms at 2 MHz)
+MAX_STEP_BASE = 1 << 22  # base samples per delivery step (2.1 s; 512 kB of GPI bits)
 _TIME64_PER_S = 1 << 30
 _ERR_PARAMETER_INVALID, _ERR_NOT_FOUND, _ERR_IN_USE, _ERR_CLOSED = 5, 16, 21, 22
 
@@ -222,11 +223,24 @@ class SimulatedJs220Driver:
             self._gaps.append((after_samples, after_samples + count))
 
     def catch_up(self) -> None:
-        """Deliver every whole sample up to ``now_s()`` to the subscribers, now."""
+        """Deliver every whole sample up to ``now_s()`` to the subscribers, now: in steps of
+        at most ``MAX_STEP_BASE`` base samples, each taken in by the bench's other readers
+        (the host's pump) before the next is made, so a long stretch of virtual time (a
+        20-minute stream) never sits in memory at once."""
+        while self._catch_up_step():
+            if self.clock is not None:
+                thread = self._thread
+                self.clock.wait_for_readers(besides=(thread.ident,) if thread else ())
+
+    def _catch_up_step(self) -> bool:
+        """One bounded step; True when samples up to now remain."""
         with self.lock:
             if not self.is_open or not self._ports:
-                return
+                return False
             now_id = self._sample_id_now()
+            first = min(p.next * p.decimate for p in self._ports.values())
+            more = now_id > first + MAX_STEP_BASE
+            now_id = min(now_id, first + MAX_STEP_BASE)
             messages: list[tuple[str, dict[str, Any]]] = []
             for port in self._ports.values():
                 if port.subtopic.startswith("s/gpi"):
@@ -238,6 +252,7 @@ class SimulatedJs220Driver:
                 for prefix, fn in list(self._subscribers):
                     if topic == prefix or topic.startswith(prefix.rstrip("/") + "/"):
                         fn(topic, value)
+            return more
 
     def _run(self) -> None:
         if self.clock is None:
