@@ -82,12 +82,12 @@ def test_eembc_results_txt_round_trip(tmp_path_factory, windows) -> None:
     assert parsed.form == "eembc"
     assert [w.number for w in parsed.windows] == [2 * (i + 1) for i in range(len(windows))]
     for w, (energy, seconds, n) in zip(parsed.windows, windows, strict=True):
-        assert w.energy_uj == pytest.approx(energy, abs=0.0005)
+        assert w.energy_uj == pytest.approx(energy, abs=0.00051)  # printed to 3 decimals
         assert w.inferences == n
         assert w.power_mw == pytest.approx(energy / seconds / 1e3, abs=1e-6)
         assert w.runner_valid is (seconds >= 10 and n >= 10)
     median = statistics.median([e / n for e, _, n in windows])
-    assert parsed.median_uj_per_inference == pytest.approx(median, abs=0.0005)
+    assert parsed.median_uj_per_inference == pytest.approx(median, abs=0.00051)
 
 
 @settings(max_examples=60, deadline=None)
@@ -98,7 +98,7 @@ def test_mlcommons_results_txt_round_trip(tmp_path_factory, windows) -> None:
     parsed = parse_results_txt(path)
     assert parsed.form == "mlcommons"
     for w, (energy, seconds, n) in zip(parsed.windows, windows, strict=True):
-        assert w.energy_uj == pytest.approx(energy, abs=0.0005)
+        assert w.energy_uj == pytest.approx(energy, abs=0.00051)  # printed to 3 decimals
         assert w.duration_s == seconds and w.inferences == n
         assert w.runner_valid is (seconds >= 10.0)
 
@@ -124,7 +124,10 @@ def test_results_txt_cut_short(tmp_path: Path) -> None:
 
 PERFORMANCE_RUN = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "published"
 PERFORMANCE_RUN = PERFORMANCE_RUN / "mlcommons_v1.3_st_nucleo_l4r5zi-p_kws_performance"
-PERF_WINDOW = st.tuples(st.integers(1, 100_000), st.floats(0.01, 5000.0, allow_nan=False))
+# at least 0.01 inf/s: a throughput printed as 0.000 is a damaged file to the parser, rightly
+PERF_WINDOW = st.tuples(st.integers(1, 100_000), st.floats(0.01, 5000.0, allow_nan=False)).filter(
+    lambda w: w[0] / w[1] >= 0.01
+)
 
 
 def performance_text(windows: list[tuple[int, float]], form: str, median: bool = True) -> str:
