@@ -73,6 +73,9 @@ def compare_command(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print as JSON")] = False,
     csv_target: Annotated[str | None, typer.Option("--csv", help="CSV to a file, or -")] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="an HTML page with the chart and the table")
+    ] = None,
     sessions: Annotated[Path, typer.Option(help="the sessions folder")] = Path("sessions"),
     db: Annotated[str | None, typer.Option(help="history database URL")] = None,
 ) -> None:
@@ -100,6 +103,8 @@ def compare_command(
         rows = differences(items)
         if csv_target:
             _write_csv(rows, csv_target)
+        if report is not None:
+            _write_report(rows, report)
     except ConfigurationError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from None
@@ -107,6 +112,23 @@ def compare_command(
         print(json_text.dumps(rows))
     elif csv_target != "-":
         out.print(compare_table(rows))
+    if report is not None:
+        err.print(f"report: {escape(str(report))}", highlight=False)
+
+
+def _write_report(rows: list[dict[str, Any]], target: Path) -> None:
+    import datetime as dt
+
+    from tinyjoule.host.report.compare_chart import compare_page
+
+    if target.is_dir() or not target.parent.is_dir():
+        raise ConfigurationError(
+            f"--report {target}: give a file in a folder that exists, e.g. compare.html"
+        )
+    try:
+        target.write_text(compare_page(rows, dt.datetime.now().isoformat(timespec="seconds")))
+    except OSError as exc:
+        raise ConfigurationError(f"--report {target}: cannot write it ({exc.strerror})") from exc
 
 
 def _write_csv(rows: list[dict[str, Any]], target: str) -> None:

@@ -18,7 +18,7 @@ from tinyjoule.host.report.fmt import (
     table,
 )
 from tinyjoule.host.report.html_item import badges, item_section, median_latency_ms, source_marks
-from tinyjoule.host.report.model import FAILED, PASSED, Group, Item, Report
+from tinyjoule.host.report.model import FAILED, PASSED, PUBLISHED, Group, Item, Report
 
 HERE = Path(__file__).resolve().parent
 CSP = (
@@ -201,6 +201,28 @@ def _contents(report: Report, keys: dict[int, str]) -> str:
     return f"<nav><b>contents</b><ul>{''.join(lis)}</ul></nav>"
 
 
+def _comparison(report: Report) -> str:
+    """Runs of one workload from several sessions or folders side by side (chart + table)."""
+    from dataclasses import replace
+
+    from tinyjoule.host.history.compare import differences, from_record
+    from tinyjoule.host.report.compare_chart import compare_section
+
+    compared, seen = [], {}
+    for g in report.groups:
+        for i in g.items:
+            if i.mode != "energy" or not isinstance(i.data, dict):
+                continue
+            item = from_record(f"{g.title}/{i.name}", {"workload": i.name, **i.data})
+            if i.kind == PUBLISHED:
+                item = replace(item, kind="published (re-scored)")
+            compared.append(item)
+            seen[item.workload] = seen.get(item.workload, 0) + 1
+    if not any(n > 1 for n in seen.values()):
+        return ""
+    return compare_section(differences([c for c in compared if seen[c.workload] > 1]))
+
+
 def render(report: Report, generated: str) -> str:
     """The page for ``report``; ``generated`` is the time stamp shown."""
     keys: dict[int, str] = {}
@@ -219,6 +241,7 @@ def render(report: Report, generated: str) -> str:
         _banners(report),
         _contents(report, keys),
         f'<section id="summary"><h2>summary</h2>{_summaries(report, keys)}</section>',
+        _comparison(report),
         *(_group_section(g, keys, f"g{n}") for n, g in enumerate(report.groups)),
         f'<script type="application/json" id="tj-data">{script_json({"series": series})}</script>',
         f"<script>{_asset('report.js')}</script>",

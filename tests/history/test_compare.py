@@ -69,3 +69,36 @@ def test_nothing_to_compare_and_unknown_filters_are_clear(tmp_path: Path) -> Non
     assert result.exit_code == 1 and "use KEY=VALUE with KEY one of" in " ".join(
         result.output.split()
     )
+
+
+def test_the_compare_chart_in_its_own_page_and_in_a_report(tmp_path: Path) -> None:
+    """A bar per run with its whisker, labels escaped, no script; a report of two sessions of
+    one workload shows the same comparison."""
+    import re
+
+    from tinyjoule.host.report import build_report
+
+    sessions = tmp_path / "s"
+    first = simulated_session(sessions, ("kws01", "ad01"), mode="energy")
+    second = simulated_session(sessions, ("kws01",), mode="energy")
+    odd = first.parent / f"{first.name}<b>&"
+    first.rename(odd)
+    page = tmp_path / "compare.html"
+    args = ["compare", str(odd), str(second), "--report", str(page), "--sessions", str(sessions)]
+    result = runner.invoke(app, args, env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    html = page.read_text()
+    svg = re.search(r"<svg class=\"cmp-chart\".*?</svg>", html, re.S).group(0)
+    assert svg.count('<rect class="cmp-bar sim"') == 3  # kws01 twice, ad01 once
+    assert svg.count('class="cmp-err"') == 9 and "<b>&" not in html and "&lt;b&gt;&amp;" in html
+    assert "<script" not in html and "SIMULATED" in html and "not significant" in html
+    widths = [float(w) for w in re.findall(r'cmp-bar sim" x="\d+" y="\d+" width="([\d.]+)"', svg)]
+    as_json = runner.invoke(app, [*args[:3], "--sessions", str(sessions), "--json"]).stdout
+    kws = [r for r in json.loads(as_json) if r["workload"] == "kws01"]
+    assert widths[0] / widths[1] == pytest.approx(
+        kws[0]["uj_per_inference"] / kws[1]["uj_per_inference"], rel=1e-3
+    )
+    report = build_report([odd, second], tmp_path / "r.html").path.read_text()
+    assert '<section id="compare">' in report and report.count('<rect class="cmp-bar sim"') == 2
+    alone = build_report([second], tmp_path / "one.html").path.read_text()
+    assert '<section id="compare">' not in alone

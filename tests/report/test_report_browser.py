@@ -136,3 +136,28 @@ def test_published_and_partial_report_in_chromium(browser, energy_copy, tmp_path
         assert all(u.startswith("file://") for u in page.requests), page.requests
     finally:
         page.close()
+
+
+def test_the_compare_page_in_chromium(browser, runs, tmp_path) -> None:
+    """``compare --report``: the chart draws one bar per run, no error, nothing fetched."""
+    from tinyjoule.host.history.compare import differences, from_argument
+    from tinyjoule.host.report.compare_chart import compare_page
+
+    rows = differences(from_argument(str(runs["energy"]), None) * 2)
+    out = tmp_path / "compare.html"
+    out.write_text(compare_page(rows, "now"))
+    page = browser.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("request", lambda r: requests.append(r.url))
+    try:
+        page.goto(out.as_uri())
+        assert page.locator("svg.cmp-chart rect").count() == len(rows) == 4
+        assert page.locator("table.compare tbody tr").count() == 4
+        chart = page.locator("svg.cmp-chart")
+        rgb = _pixels(chart.screenshot())
+        assert ((rgb[..., 0] > 180) & (rgb[..., 2] < 80)).sum() > 500, "no bar drawn"
+        assert errors == [] and all(u.startswith("file://") for u in requests)
+    finally:
+        page.close()
