@@ -3,9 +3,6 @@ by side, with each difference from the first and whether it exceeds the uncertai
 
 from __future__ import annotations
 
-import csv
-import io
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tinyjoule.errors import ConfigurationError
+from tinyjoule.host.cli.csv_output import write_csv
 from tinyjoule.host.console import make_console
 from tinyjoule.host.results import json_text
 
@@ -102,7 +100,7 @@ def compare_command(
             raise HistoryError("nothing to compare: give runs, sessions or --published folders")
         rows = differences(items)
         if csv_target:
-            _write_csv(rows, csv_target)
+            write_csv(rows, CSV_COLUMNS, csv_target)
         if report is not None:
             _write_report(rows, report)
     except ConfigurationError as exc:
@@ -129,19 +127,3 @@ def _write_report(rows: list[dict[str, Any]], target: Path) -> None:
         target.write_text(compare_page(rows, dt.datetime.now().isoformat(timespec="seconds")))
     except OSError as exc:
         raise ConfigurationError(f"--report {target}: cannot write it ({exc.strerror})") from exc
-
-
-def _write_csv(rows: list[dict[str, Any]], target: str) -> None:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    if target == "-":
-        sys.stdout.write(out.getvalue())
-        return
-    path = Path(target)
-    if not path.parent.is_dir():
-        raise ConfigurationError(
-            f"--csv {target}: the folder {path.parent} does not exist; create it"
-        )
-    path.write_text(out.getvalue())

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from datetime import datetime
@@ -15,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from tinyjoule.errors import ConfigurationError
+from tinyjoule.host.cli.csv_output import write_csv
 from tinyjoule.host.console import make_console
 
 TABLE_LIMIT = 50
@@ -82,24 +81,6 @@ def runs_as_json(found: list[dict[str, Any]]) -> str:
     return "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
 
 
-def write_csv(found: list[dict[str, Any]], target: str) -> None:
-    from tinyjoule.host.history.query import LISTED
-
-    out = io.StringIO()
-    writer = csv.DictWriter(out, LISTED, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(found)
-    if target == "-":
-        sys.stdout.write(out.getvalue())
-        return
-    path = Path(target)
-    if not path.parent.is_dir():
-        raise ConfigurationError(
-            f"--csv {target}: the folder {path.parent} does not exist; create it"
-        )
-    path.write_text(out.getvalue())
-
-
 def history_command(
     workload: Annotated[str | None, typer.Option("--workload", "-w")] = None,
     board: Annotated[str | None, typer.Option(help="board name contains this")] = None,
@@ -161,7 +142,9 @@ def history_command(
         sys.stdout.write(runs_as_json(found))
     if csv_target:
         try:
-            write_csv(found, csv_target)
+            from tinyjoule.host.history.query import LISTED
+
+            write_csv(found, LISTED, csv_target)
         except ConfigurationError as exc:
             err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
