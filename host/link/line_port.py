@@ -54,6 +54,8 @@ class LinePort:
             try:
                 waiting = self.port.in_waiting
                 data = self.port.read(max(1, waiting))
+                if data and not waiting and self.port.in_waiting:
+                    data += self.port.read(self.port.in_waiting)
             except (SerialException, OSError) as exc:
                 raise DeviceConnectionError(
                     f"{self.device}: reading failed ({exc}); is the board still plugged in?"

@@ -10,6 +10,7 @@ this module through ``sim.backend.SimBackend.serial_handler_package``.
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 import urllib.parse
 
@@ -108,12 +109,12 @@ class Serial(SerialBase):
 
     def read(self, size: int = 1) -> bytes:
         self._check_open()
-        data = self._bench.host_read(self._bench_port, size, self.baudrate)
+        within = math.inf if self._timeout is None else self._timeout
+        data = self._bench.host_read(self._bench_port, size, self.baudrate, within)
         if not data and self._timeout:
-            # Nothing has arrived by now: the read timeout passes on the bench's clock, as it
+            # Nothing arrives within the read timeout: it passes on the bench's clock, as it
             # would on a real port (a reader thread waits for the clock to move instead).
             self._bench.clock.sleep(self._timeout)
-            data = self._bench.host_read(self._bench_port, size, self.baudrate)
         return data
 
     def write(self, data: bytes) -> int:

@@ -2,12 +2,15 @@
 
 The host is modelled as infinitely quick: it writes at the virtual time at which it read the
 last byte it has seen. Every write runs the whole causal chain at once (bytes crossing links
-at their baud, the DUT running commands, the IO manager relaying lines), so reads never wait:
-reading bytes moves the bench's clock (``sim.virtual_clock``) to when they arrived.
+at their baud, the DUT running commands, the IO manager relaying lines). A read takes the
+bytes that arrive within its timeout and moves the bench's clock (``sim.virtual_clock``) to
+when they did; bytes still on the wire after that are not there yet, as on a real port, so
+a host that gives up at its deadline does not see a late reply early.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 
@@ -161,25 +164,30 @@ class SimulatedBench:
             line.send(garble(data, host_baud, line.baud), self.clock.now())
             self.scheduler.run()
 
-    def host_read(self, port: str, size: int, host_baud: int) -> bytes:
+    def host_read(self, port: str, size: int, host_baud: int, within_s: float = math.inf) -> bytes:
+        """Up to ``size`` bytes that arrive within ``within_s`` from now (the clock moves to
+        when they did), ``b""`` if none does."""
         with self.lock:
             if port == "monitor":
                 assert self.monitor is not None
                 return self.monitor.read(size)
-            data, last_s = self.ports[port].take(size, host_baud)
+            horizon = self.clock.now() + within_s
+            self.scheduler.run(horizon)  # what happens by then without the host (a boot)
+            data, last_s = self.ports[port].take(size, host_baud, horizon)
         self.clock.advance_to(last_s)
         return data
 
     def host_waiting(self, port: str) -> int:
+        """Bytes that have arrived by now."""
         with self.lock:
             if port == "monitor":
                 assert self.monitor is not None
                 return self.monitor.waiting()
-            return self.ports[port].waiting()
+            return self.ports[port].waiting(self.clock.now())
 
     def host_flush_input(self, port: str) -> None:
         with self.lock:
-            self.ports[port].clear()
+            self.ports[port].clear(self.clock.now())
 
     def monitor_driver_options(self) -> dict:
         return {} if self.monitor is None else self.monitor.driver_options()

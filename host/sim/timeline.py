@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,9 +31,10 @@ class Scheduler:
     def at(self, time_s: float, action: Callable[[], None]) -> None:
         heapq.heappush(self._queue, (time_s, next(self._counter), action))
 
-    def run(self) -> None:
-        """Run every pending action, including those the actions schedule."""
-        while self._queue:
+    def run(self, until_s: float = math.inf) -> None:
+        """Run every pending action due by ``until_s`` (all by default), including those
+        the actions schedule."""
+        while self._queue and self._queue[0][0] <= until_s:
             time_s, _, action = heapq.heappop(self._queue)
             self.now_s = max(self.now_s, time_s)
             action()
