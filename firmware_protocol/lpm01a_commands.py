@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from tinyjoule.device_text import quote
 from tinyjoule.errors import ConfigurationError, ProtocolError
 
 TERMINATOR = b"\n"
@@ -222,7 +223,10 @@ def refusal(device: str, command: str, error: Reply, detail: str | None) -> Prot
     """The ProtocolError for an ``error`` reply, with both texts and the fix."""
     word = command.partition(" ")[0]
     fix = FIX_HINTS.get(word, _DEFAULT_FIX)
-    detail_text = f"Error detail: {detail!r}" if detail is not None else "no 'Error detail' line"
+    detail_text = "no 'Error detail' line"
+    if detail is not None:
+        detail_text = f"Error detail: {quote(detail)}"
     return ProtocolError(
-        f"{device}: command {command!r} was refused: 'error {error.text}', {detail_text}; {fix}"
+        f"{device}: command {command!r} was refused: {quote('error ' + error.text)}, "
+        f"{detail_text}; {fix}"
     )

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import tinyjoule
+from tinyjoule.device_text import MAX_MESSAGE_CHARS, clip
 from tinyjoule.errors import ConfigurationError, TinyJouleError
 from tinyjoule.host.bench.board_file import load_board_file
 from tinyjoule.host.bench.spec import BenchSpec, simulated_bench
@@ -74,6 +75,7 @@ MODES = ("energy", "performance", "accuracy")
 
 
 def _fail(message: str, session: Session | None = None) -> None:
+    message = clip(message, MAX_MESSAGE_CHARS)  # device text in it is bounded already
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     if session is not None:
         err_console.print(f"what was measured is kept in {session.folder} (marked incomplete)")

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from tinyjoule.device_text import clip, quote, quote_lines
 from tinyjoule.errors import ConfigurationError, ProtocolError, ResponseTimeout
 from tinyjoule.firmware_protocol import dut_messages as msg
 from tinyjoule.firmware_protocol.dut_codec import (
     DIRECT_CHUNK_BYTES,
     IO_MANAGER_CHUNK_BYTES,
+    MAX_RESPONSE_LINES,
     Response,
     ResponseAssembler,
     db_load_commands,
@@ -32,8 +34,10 @@ from tinyjoule.host.link.line_port import LinePort
 COMMAND_TIMEOUT_S = 5.0
 
 
-def _timeout_error(device: str, command: str, lines: list[str], port: LinePort, timeout_s: float):
-    got = f"after {len(lines)} line(s), the last {lines[-1]!r}" if lines else "nothing"
+def _timeout_error(
+    device: str, command: str, count: int, last: str | None, port: LinePort, timeout_s: float
+) -> ResponseTimeout:
+    got = f"after {count} line(s), the last {quote(last)}" if last is not None else "nothing"
     hint = "check that the board is powered, flashed with MLPerf Tiny firmware and on this port"
     if port.garbage_bytes:
         hint = (
@@ -93,14 +97,17 @@ class IoManagerChannel:
         timeout_s = timeout_s or COMMAND_TIMEOUT_S
         self.port.write(encode_command(command))
         deadline = self.port.clock.now() + timeout_s
-        lines: list[str] = []
+        lines: list[str] = []  # the first MAX_RESPONSE_LINES
+        count, last = 0, None
         while True:
             line = self.port.read_line(deadline)
             if line is None:
-                raise _timeout_error(self.port.device, command, lines, self.port, timeout_s)
+                raise _timeout_error(self.port.device, command, count, last, self.port, timeout_s)
             if line == "m-ready":
                 return lines
-            lines.append(line)
+            count, last = count + 1, line
+            if len(lines) < MAX_RESPONSE_LINES:
+                lines.append(line)
 
     def exchange(self, command: str, timeout_s: float) -> Response:
         self.port.write(encode_passthrough(command))
@@ -110,7 +117,12 @@ class IoManagerChannel:
             line = self.port.read_line(deadline)
             if line is None:
                 raise _timeout_error(
-                    self.port.device, f"dut {command}", ack, self.port, COMMAND_TIMEOUT_S
+                    self.port.device,
+                    f"dut {command}",
+                    len(ack),
+                    ack[-1] if ack else None,
+                    self.port,
+                    COMMAND_TIMEOUT_S,
                 )
             ack.append(line)
         check_passthrough_ack(ack, command)
@@ -134,17 +146,17 @@ def _collect(
     strip: bool,
 ) -> Response:
     deadline = port.clock.now() + timeout_s
-    seen: list[str] = []
+    count, last = 0, None
     while True:
         line = port.read_line(deadline)
         if line is None:
-            raise _timeout_error(device, command, seen, port, timeout_s)
+            raise _timeout_error(device, command, count, last, port, timeout_s)
         if strip:
             dut_line = strip_dut_prefix(line)
             if dut_line is None:
                 continue  # the IO manager's own chatter
             line = dut_line
-        seen.append(line)
+        count, last = count + 1, line
         response = assembler.feed_line(line)
         if response is not None:
             return response
@@ -183,7 +195,7 @@ class DutLink:
             )
         if response.errors:
             raise ProtocolError(
-                f"{self.device}: command {command!r} failed: e-[{response.errors[0]}]"
+                f"{self.device}: command {command!r} failed: e-[{clip(response.errors[0])}]"
                 " (the firmware rejected it; check the command and its arguments)"
             )
         return response
@@ -200,14 +212,16 @@ class DutLink:
         vendor_msg = name_reply.first(msg.Name)
         if vendor_msg is None:
             raise ProtocolError(
-                f"{self.device}: 'name' answered {list(name_reply.lines)!r}, not m-name-dut-[...]; "
+                f"{self.device}: 'name' answered {quote_lines(name_reply.lines)}, not "
+                "m-name-dut-[...]; "
                 "is this an MLPerf Tiny DUT?"
             )
         profile = self._with_retries("profile")
         model = profile.first(msg.ModelId)
         if model is None:
             raise ProtocolError(
-                f"{self.device}: 'profile' gave no m-model-[...] line ({list(profile.lines)!r})"
+                f"{self.device}: 'profile' gave no m-model-[...] line "
+                f"({quote_lines(profile.lines)})"
             )
         if expected_model is not None and model.model_id != expected_model:
             raise ConfigurationError(
@@ -246,13 +260,13 @@ class DutLink:
         expecting = first.first(msg.Expecting)
         if expecting is None or expecting.n_bytes != len(data):
             raise ProtocolError(
-                f"{self.device}: {commands[0]!r} answered {list(first.lines)!r}, "
+                f"{self.device}: {commands[0]!r} answered {quote_lines(first.lines)}, "
                 f"not m-[Expecting {len(data)} bytes]"
             )
         if first.warnings:
             raise ConfigurationError(
-                f"{self.device}: {first.warnings[0]} — the input ({len(data)} bytes) does not fit "
-                "the firmware's buffer; check that the workload matches the firmware"
+                f"{self.device}: {clip(first.warnings[0])} — the input ({len(data)} bytes) does "
+                "not fit the firmware's buffer; check that the workload matches the firmware"
             )
         done = False
         for chunk_command in commands[1:]:
@@ -269,14 +283,14 @@ class DutLink:
         response = self.command(command, timeout_s)
         if response.warnings:
             raise ConfigurationError(
-                f"{self.device}: {command!r}: the firmware warned {response.warnings[0]!r}; "
+                f"{self.device}: {command!r}: the firmware warned {quote(response.warnings[0])}; "
                 "the input size does not match the model"
             )
         results = response.results
         if results is None or response.first(msg.InferDone) is None:
             raise ProtocolError(
                 f"{self.device}: {command!r} ended without m-infer-done and m-results-[...] "
-                f"({list(response.lines)!r}); did the DUT reset?"
+                f"({quote_lines(response.lines)}); did the DUT reset?"
             )
         return InferReply(iterations, warmups, response.laps_us, results.values, response)
 

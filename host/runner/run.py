@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tinyjoule.device_text import clip
 from tinyjoule.errors import ConfigurationError, TinyJouleError
 from tinyjoule.host.bench.opening import BenchRequest, OpenedBench, open_bench
 from tinyjoule.host.measurement.pump import BUFFER_WARNING_PERCENT
@@ -141,8 +142,8 @@ def _run_energy_workload(
             monitor={
                 "kind": monitor.info.kind,
                 "port": monitor.info.port,
-                "firmware": monitor.info.firmware_version,
-                "serial_number": monitor.info.serial_number,
+                "firmware": clip(monitor.info.firmware_version),
+                "serial_number": clip(monitor.info.serial_number or "") or None,
                 "sample_rate_hz": config.sample_rate_hz,
                 "output": config.output,
                 "stream_format": config.stream_format,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from tinyjoule.device_text import clip
 from tinyjoule.host.bench.dut import open_dut
 from tinyjoule.host.bench.spec import BenchSpec
 from tinyjoule.host.link.dut_link import DutLink
@@ -12,6 +13,8 @@ from tinyjoule.host.results.session import WorkloadRecord
 from tinyjoule.tinyml_workloads.workloads import Workload
 
 Progress = Callable[[str, int, int], None]  # (label, done, total)
+PROFILE_LINES = 16
+"""The most lines of the DUT's ``profile`` reply kept in results.json (the reference: 3)."""
 
 
 @contextmanager
@@ -23,16 +26,17 @@ def checked_dut(
     try:
         timestamp_mode = "energy" if mode == "energy" else "performance"
         identity = link.handshake(workload.id, timestamp_mode)
+        vendor, model = clip(identity.vendor), clip(identity.model_id)
         record.update(
             dut={
-                "vendor": identity.vendor,
-                "model": identity.model_id,
+                "vendor": vendor,
+                "model": model,
                 "timestamp_mode": identity.timestamp_mode,
-                "profile_reply": list(identity.profile_lines),
+                "profile_reply": [clip(line) for line in identity.profile_lines[:PROFILE_LINES]],
                 "device": link.device,
             }
         )
-        record.log(f"DUT {identity.vendor} runs {identity.model_id} ({timestamp_mode} mode)")
+        record.log(f"DUT {vendor} runs {model} ({timestamp_mode} mode)")
         yield link
     finally:
         link.close()

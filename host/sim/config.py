@@ -9,6 +9,8 @@ them through the bench description alone::
     sim://?profile=board.toml               another board profile (clock, currents, ...)
     sim://?fault=reset@150                  the DUT reboots at its 151st command
     sim://?fault=silent@12                  ... or stops answering after its 12th
+    sim://?fault=longline@71:10485760       ... answers its 72nd with one 10 MB line that
+                                            ends in m-ready (a runaway print)
     sim://?monitor_fault=drop:5@36000       the monitor loses 5 samples after 36000
     sim://?monitor_fault=overrun@40000      ... overruns, or unplug@N, silent, stale
     sim://?pin_fault=7:skip,6:double        timestamp pulse 7 never arrives, 6 doubles
@@ -30,7 +32,7 @@ from tinyjoule.host.sim.board_profile import REFERENCE_BOARD, BoardProfile
 from tinyjoule.tinyml_workloads.workloads import Workload
 
 IO_MANAGER_KINDS = ("arduino", "h573")
-DUT_FAULTS = ("silent", "reset")
+DUT_FAULTS = ("silent", "reset", "longline")
 MONITOR_FAULTS = ("silent", "stale", "overrun", "drop", "unplug")
 PIN_FAULTS = ("skip", "double")
 MODEL_FAULTS = ("scale", "roll")
@@ -40,11 +42,13 @@ URL_OPTIONS = ("io", "baud", "profile", "fault", "monitor_fault", "pin_fault", "
 @dataclass(frozen=True, slots=True)
 class SimFault:
     """A DUT fault: after ``after_commands`` commands have reached the DUT, it goes
-    ``"silent"`` (answers nothing more) or ``"reset"`` (reboots while running the next
-    command, printing its boot banner)."""
+    ``"silent"`` (answers nothing more), ``"reset"`` (reboots while running the next
+    command, printing its boot banner) or ``"longline"`` (answers the next command with
+    one line of ``value`` bytes ending in ``m-ready``, a runaway print, and nothing else)."""
 
     kind: str
-    after_commands: int
+    after_commands: int = 0
+    value: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,11 +139,21 @@ def _count(url: str, text: str, what: str) -> int:
     return value
 
 
+_DUT_FAULT_FORMS = "silent@N, reset@N or longline@N:BYTES (N commands first)"
+
+
 def _dut_fault(url: str, text: str) -> SimFault:
-    kind, _, after = text.partition("@")
-    if kind not in DUT_FAULTS or not after:
-        raise _bad(url, f"fault={text!r}: use silent@N or reset@N (N commands first)")
-    return SimFault(kind, _count(url, after, "the command count"))
+    kind, _, rest = text.partition("@")
+    after, _, value = rest.partition(":")
+    if kind not in DUT_FAULTS or not after or bool(value) != (kind == "longline"):
+        raise _bad(url, f"fault={text!r}: use {_DUT_FAULT_FORMS}")
+    fault = SimFault(kind, _count(url, after, "the command count"))
+    if kind == "longline":
+        size = _count(url, value, "the line's length in bytes")
+        if size < len("m-ready"):
+            raise _bad(url, f"fault={text!r}: the line must hold at least the 7 bytes of m-ready")
+        fault = SimFault(kind, fault.after_commands, size)
+    return fault
 
 
 def _monitor_fault(url: str, text: str) -> MonitorFault:

@@ -89,6 +89,12 @@ class SimulatedDut:
         self.power.set_current(self.time_s, self.profile.idle_current_a)
         self.firmware.boot()
 
+    def print_raw(self, data: bytes, at_s: float) -> None:
+        """The board prints ``data`` from ``at_s`` on, outside the firmware's protocol (a
+        fault: a runaway print)."""
+        self.time_s = max(self.time_s, at_s)
+        self.emit(data)
+
     def receive(self, data: bytes, arrival_s: float) -> None:
         self._draw(arrival_s - len(data) * self.byte_time_s(), arrival_s, "uart")
         self.time_s = max(self.time_s, arrival_s)

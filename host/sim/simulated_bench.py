@@ -32,6 +32,13 @@ from tinyjoule.tinyml_workloads.workloads import get_workload
 IO_MANAGER_HOST_BAUD = 115200
 
 
+def runaway_line(size: int) -> bytes:
+    """A line of ``size`` bytes ending in ``m-ready`` (then ``\\r\\n``): a results line the
+    firmware never stopped printing, the way a missing terminator in a print loop looks."""
+    body = b"m-results-[" + b"0.000," * (size // 6 + 1)
+    return body[: size - len(b"m-ready")] + b"m-ready\r\n"
+
+
 def faulty_prediction(
     predict: Callable[[bytes], tuple[float, ...]], fault: tuple[str, float] | None
 ) -> Callable[[bytes], tuple[float, ...]]:
@@ -130,7 +137,10 @@ class SimulatedBench:
                     return
                 if not self._fault_done:
                     self._fault_done = True
-                    self.dut.boot(arrival_s)
+                    if fault.kind == "longline":
+                        self.dut.print_raw(runaway_line(int(fault.value)), arrival_s)
+                    else:
+                        self.dut.boot(arrival_s)
                     return
         self.dut.receive(data, arrival_s)
 

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 BITS_PER_BYTE = 10  # 8N1: start bit, 8 data bits, stop bit
+PIECE_BYTES = 4096
+"""A longer send arrives in pieces of this size, each when its last byte has."""
 
 
 def byte_time_s(baud: int) -> float:
@@ -45,7 +47,8 @@ class UartLine:
     """One direction of a serial link: bytes leave one at a time at ``baud``.
 
     ``send`` returns the time the last byte has arrived, and schedules the delivery of the
-    chunk to ``deliver`` at that time. The line is busy until then; a later send queues.
+    chunk to ``deliver`` at that time (a long chunk in pieces of ``PIECE_BYTES``, each when
+    its last byte has arrived). The line is busy until then; a later send queues.
     """
 
     scheduler: Scheduler
@@ -57,7 +60,11 @@ class UartLine:
         if not data:
             return start_s
         begin = max(start_s, self.busy_until_s)
-        end = begin + len(data) * byte_time_s(self.baud)
+        step = byte_time_s(self.baud)
+        end = begin
+        for offset in range(0, len(data), PIECE_BYTES):
+            piece = data[offset : offset + PIECE_BYTES]
+            end = begin + (offset + len(piece)) * step
+            self.scheduler.at(end, lambda piece=piece, end=end: self.deliver(piece, end))
         self.busy_until_s = end
-        self.scheduler.at(end, lambda: self.deliver(data, end))
         return end
