@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -183,6 +184,14 @@ def run_command(
         Path | None, typer.Option(help="simulated bench only: board profile TOML")
     ] = None,
     iterations: Annotated[int | None, typer.Option(help="first-window iteration count")] = None,
+    reply_timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="seconds the DUT may take to answer a command (default 5; infer's timeout "
+            "follows the window); raise it for a DUT that answers late (board file: "
+            "reply_timeout_s under \\[dut])"
+        ),
+    ] = None,
     accuracy_files: Annotated[
         int | None, typer.Option(help="synthetic accuracy dataset size per workload")
     ] = None,
@@ -201,6 +210,8 @@ def run_command(
         raise typer.BadParameter(f"--mode must be one of {', '.join(MODES)}")
     try:
         bench = _bench_spec(dut, io, io_kind, board, bench_url, sim_io, sim_profile)
+        if reply_timeout is not None:
+            bench = replace(bench, dut_reply_timeout_s=reply_timeout)
         monitor = monitor or bench.monitor or "sim:lpm01a"
         choice = parse_monitor(monitor)
         request = RunRequest(

@@ -8,11 +8,12 @@ input, ``infer``. Every wait has a deadline and every error names the device and
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
 from tinyjoule.device_text import clip, quote, quote_lines
-from tinyjoule.errors import ConfigurationError, ProtocolError, ResponseTimeout
+from tinyjoule.errors import ConfigurationError, LateReply, ProtocolError, ResponseTimeout
 from tinyjoule.firmware_protocol import dut_messages as msg
 from tinyjoule.firmware_protocol.dut_codec import (
     DIRECT_CHUNK_BYTES,
@@ -22,20 +23,40 @@ from tinyjoule.firmware_protocol.dut_codec import (
     ResponseAssembler,
     db_load_commands,
     encode_command,
-    parse_line,
 )
 from tinyjoule.firmware_protocol.io_manager_codec import (
     check_passthrough_ack,
     encode_passthrough,
     strip_dut_prefix,
 )
+from tinyjoule.host.link.dut_handshake import DutIdentity, handshake
 from tinyjoule.host.link.line_port import LinePort
 
+__all__ = [
+    "DirectChannel",
+    "DutChannel",
+    "DutIdentity",
+    "DutLink",
+    "InferReply",
+    "IoManagerChannel",
+]
+
 COMMAND_TIMEOUT_S = 5.0
+"""Seconds the DUT may take to answer a command (not ``infer``: its timeout follows the
+window); ``--reply-timeout`` or ``reply_timeout_s`` under ``[dut]`` in a board file."""
+MAX_LATE_WAIT_S = 30.0
+"""The longest a command's reply is waited for past its timeout, to tell a late reply from
+none (and keep a late one from being taken for the next command's)."""
 
 
 def _timeout_error(
-    device: str, command: str, count: int, last: str | None, port: LinePort, timeout_s: float
+    device: str,
+    command: str,
+    count: int,
+    last: str | None,
+    port: LinePort,
+    timeout_s: float,
+    late_s: float = 0.0,
 ) -> ResponseTimeout:
     got = f"after {count} line(s), the last {quote(last)}" if last is not None else "nothing"
     hint = "check that the board is powered, flashed with MLPerf Tiny firmware and on this port"
@@ -44,17 +65,21 @@ def _timeout_error(
             f"{port.garbage_bytes} byte(s) of garbage arrived: the baud rate is probably wrong "
             "(the reference firmware uses 9600 in energy mode, 115200 or 921600 otherwise)"
         )
+    more = f", nor in {late_s:g} s more" if late_s else ""
     return ResponseTimeout(
-        f"{device}: no 'm-ready' for command {command!r} within {timeout_s:g} s (received {got}); "
-        f"{hint}"
+        f"{device}: no 'm-ready' for command {command!r} within {timeout_s:g} s{more} (received "
+        f"{got}); {hint}"
     )
 
 
 class DutChannel(Protocol):
     device: str
     chunk_bytes: int
+    port: LinePort
 
-    def exchange(self, command: str, timeout_s: float) -> Response: ...
+    def exchange(self, command: str, timeout_s: float, late_s: float = 0.0) -> Response:
+        """Send ``command``; its reply up to ``m-ready``, waited for ``timeout_s`` and then
+        ``late_s`` more (a reply in that time is returned: ``DutLink`` judges it late)."""
 
     def drain(self) -> list[str]: ...
 
@@ -70,11 +95,11 @@ class DirectChannel:
         self.port = port
         self.device = port.device
 
-    def exchange(self, command: str, timeout_s: float) -> Response:
+    def exchange(self, command: str, timeout_s: float, late_s: float = 0.0) -> Response:
         assembler = ResponseAssembler()
         assembler.start(command)
         self.port.write(encode_command(command))
-        return _collect(self.port, assembler, self.device, command, timeout_s, strip=False)
+        return _collect(self.port, assembler, self.device, command, timeout_s, late_s, False)
 
     def drain(self) -> list[str]:
         return self.port.drain()
@@ -109,7 +134,7 @@ class IoManagerChannel:
             if len(lines) < MAX_RESPONSE_LINES:
                 lines.append(line)
 
-    def exchange(self, command: str, timeout_s: float) -> Response:
+    def exchange(self, command: str, timeout_s: float, late_s: float = 0.0) -> Response:
         self.port.write(encode_passthrough(command))
         deadline = self.port.clock.now() + COMMAND_TIMEOUT_S
         ack: list[str] = []
@@ -128,7 +153,7 @@ class IoManagerChannel:
         check_passthrough_ack(ack, command)
         assembler = ResponseAssembler()
         assembler.start(command)
-        return _collect(self.port, assembler, self.device, command, timeout_s, strip=True)
+        return _collect(self.port, assembler, self.device, command, timeout_s, late_s, True)
 
     def drain(self) -> list[str]:
         return self.port.drain()
@@ -143,14 +168,15 @@ def _collect(
     device: str,
     command: str,
     timeout_s: float,
+    late_s: float,
     strip: bool,
 ) -> Response:
-    deadline = port.clock.now() + timeout_s
+    deadline = port.clock.now() + timeout_s + late_s
     count, last = 0, None
     while True:
         line = port.read_line(deadline)
         if line is None:
-            raise _timeout_error(device, command, count, last, port, timeout_s)
+            raise _timeout_error(device, command, count, last, port, timeout_s, late_s)
         if strip:
             dut_line = strip_dut_prefix(line)
             if dut_line is None:
@@ -163,14 +189,6 @@ def _collect(
 
 
 @dataclass(frozen=True, slots=True)
-class DutIdentity:
-    vendor: str
-    model_id: str
-    timestamp_mode: str
-    profile_lines: tuple[str, ...] = ()  # the firmware's own ``profile`` reply
-
-
-@dataclass(frozen=True, slots=True)
 class InferReply:
     iterations: int
     warmups: int
@@ -180,79 +198,78 @@ class InferReply:
 
 
 class DutLink:
-    """The MLPerf Tiny DUT protocol steps over a channel."""
+    """The MLPerf Tiny DUT protocol steps over a channel; ``reply_timeout_s`` (None: the
+    default, ``COMMAND_TIMEOUT_S``) bounds every command but ``infer``."""
 
-    def __init__(self, channel: DutChannel) -> None:
+    def __init__(self, channel: DutChannel, reply_timeout_s: float | None = None) -> None:
         self.channel = channel
         self.device = channel.device
+        self.clock = channel.port.clock
+        self._reply_timeout_s = reply_timeout_s
 
-    def command(self, command: str, timeout_s: float | None = None) -> Response:
-        response = self.channel.exchange(command, timeout_s or COMMAND_TIMEOUT_S)
+    @property
+    def reply_timeout_s(self) -> float:
+        return self._reply_timeout_s or COMMAND_TIMEOUT_S
+
+    def command(
+        self, command: str, timeout_s: float | None = None, *, wait_late: bool = True
+    ) -> Response:
+        """Send ``command``; its reply, or ProtocolError (``LateReply`` for one that came
+        after the timeout: it is discarded, never taken for a later command's)."""
+        response, took_s = self.exchange(command, timeout_s, wait_late=wait_late)
+        self.check(command, response, took_s, timeout_s)
+        return response
+
+    def exchange(
+        self, command: str, timeout_s: float | None = None, *, wait_late: bool = True
+    ) -> tuple[Response, float]:
+        """The reply to ``command`` and the seconds it took. With ``wait_late``, a reply
+        after the timeout is waited for (up to as long again, at most ``MAX_LATE_WAIT_S``)
+        so that it is told apart from none and cannot end the next command's reply."""
+        timeout = timeout_s or self.reply_timeout_s
+        late_s = min(timeout, MAX_LATE_WAIT_S) if wait_late else 0.0
+        start = self.clock.now()
+        response = self.channel.exchange(command, timeout, late_s)
+        return response, self.clock.now() - start
+
+    def check(
+        self, command: str, response: Response, took_s: float, timeout_s: float | None = None
+    ) -> None:
+        """ProtocolError for a reply that is a reboot, late or an error."""
         if response.first(msg.InitDone) is not None:
             raise ProtocolError(
                 f"{self.device}: the DUT rebooted while running {command!r} (it printed "
                 "m-init-done); check its supply and reset line, then run again"
             )
+        timeout = timeout_s or self.reply_timeout_s
+        if took_s > timeout:
+            raise self._late(command, response, took_s, timeout, timeout_s is None)
         if response.errors:
             raise ProtocolError(
                 f"{self.device}: command {command!r} failed: e-[{clip(response.errors[0])}]"
                 " (the firmware rejected it; check the command and its arguments)"
             )
-        return response
+
+    def _late(
+        self, command: str, response: Response, took_s: float, timeout_s: float, reply: bool
+    ) -> LateReply:
+        if reply:
+            wanted = math.ceil(2 * took_s)
+            fix = (
+                f"raise the timeout: --reply-timeout {wanted}, or reply_timeout_s = {wanted} "
+                "under [dut] in the board file"
+            )
+        else:
+            fix = "the window took longer than planned: lower the first window's --iterations"
+        return LateReply(
+            f"{self.device}: the DUT answered {command!r} after {took_s:.1f} s, later than its "
+            f"{timeout_s:g} s timeout ({quote_lines(response.lines)}); the late reply was "
+            f"discarded, not taken for the next command's; {fix}"
+        )
 
     def handshake(self, expected_model: str | None, expected_mode: str) -> DutIdentity:
         """Name, profile and timestamp mode, checked against what the run needs."""
-        banner = self.channel.drain()
-        announced = None
-        for line in banner:
-            message = parse_line(line)
-            if isinstance(message, msg.TimestampMode):
-                announced = message.mode
-        name_reply = self._with_retries("name")
-        vendor_msg = name_reply.first(msg.Name)
-        if vendor_msg is None:
-            raise ProtocolError(
-                f"{self.device}: 'name' answered {quote_lines(name_reply.lines)}, not "
-                "m-name-dut-[...]; "
-                "is this an MLPerf Tiny DUT?"
-            )
-        profile = self._with_retries("profile")
-        model = profile.first(msg.ModelId)
-        if model is None:
-            raise ProtocolError(
-                f"{self.device}: 'profile' gave no m-model-[...] line "
-                f"({quote_lines(profile.lines)})"
-            )
-        if expected_model is not None and model.model_id != expected_model:
-            raise ConfigurationError(
-                f"{self.device}: the firmware runs model {model.model_id!r} but workload "
-                f"{expected_model!r} was asked for; flash the {expected_model} firmware or pass "
-                f"--workload {model.model_id}"
-            )
-        mode = announced or self._probe_timestamp_mode()
-        if mode != expected_mode:
-            raise ConfigurationError(
-                f"{self.device}: the firmware is built for {mode} mode "
-                f"(m-timestamp-mode-{mode}) but {expected_mode} mode was asked for; rebuild it "
-                f"with EE_CFG_ENERGY_MODE {1 if expected_mode == 'energy' else 0} or run "
-                f"--mode {'energy' if mode == 'energy' else 'performance'}"
-            )
-        return DutIdentity(vendor_msg.vendor, model.model_id, mode, tuple(profile.lines))
-
-    def _with_retries(self, command: str, attempts: int = 3) -> Response:
-        for attempt in range(attempts):
-            try:
-                return self.command(command)
-            except ResponseTimeout:
-                if attempt == attempts - 1:
-                    raise
-                self.channel.drain()
-        raise AssertionError("unreachable")
-
-    def _probe_timestamp_mode(self) -> str:
-        """Performance firmware answers ``timestamp`` with a lap line; energy firmware pulses."""
-        reply = self.command("timestamp")
-        return "performance" if reply.laps_us else "energy"
+        return handshake(self, expected_model, expected_mode)
 
     def load(self, data: bytes) -> None:
         commands = db_load_commands(data, self.channel.chunk_bytes)

@@ -8,11 +8,13 @@ written, and the error raised again.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from tinyjoule.device_text import clip
 from tinyjoule.errors import ConfigurationError, TinyJouleError
 from tinyjoule.host.bench.opening import BenchRequest, OpenedBench, open_bench
+from tinyjoule.host.bench.spec import BenchSpec
 from tinyjoule.host.measurement.pump import BUFFER_WARNING_PERCENT
 from tinyjoule.host.results.provenance import dataset_facts, model_facts, software
 from tinyjoule.host.results.session import Session, WorkloadRecord
@@ -72,6 +74,14 @@ def _provenance(
     return facts
 
 
+def _link_spec(bench: OpenedBench, request: RunRequest) -> BenchSpec:
+    """The bench's DUT link, with the reply timeout the user gave (a backend's has none)."""
+    timeout = request.bench.dut_reply_timeout_s
+    if timeout is None or bench.link.dut_reply_timeout_s is not None:
+        return bench.link
+    return replace(bench.link, dut_reply_timeout_s=timeout)
+
+
 def run_workload(
     request: RunRequest, workload: Workload, record: WorkloadRecord, progress: Progress
 ) -> dict[str, Any]:
@@ -89,7 +99,7 @@ def run_workload(
         record.update(provenance=_provenance(request, workload, dataset, bench, synthetic))
         if request.mode == "energy":
             return _run_energy_workload(request, workload, dataset, record, progress, bench)
-        with checked_dut(bench.link, request.mode, workload, record) as link:
+        with checked_dut(_link_spec(bench, request), request.mode, workload, record) as link:
             if request.mode == "performance":
                 step = progress_counter(progress, workload.id, WINDOW_COUNT)
                 inputs = first_inputs(dataset, workload)
@@ -153,7 +163,7 @@ def _run_energy_workload(
             },
             trace="trace.h5",
         )
-        with checked_dut(bench.link, "energy", workload, record) as link:
+        with checked_dut(_link_spec(bench, request), "energy", workload, record) as link:
             truth = None
             if bench.truth is not None:
                 rising = config.event_edge == "rising"

@@ -11,6 +11,7 @@ them through the bench description alone::
     sim://?fault=silent@12                  ... or stops answering after its 12th
     sim://?fault=longline@71:10485760       ... answers its 72nd with one 10 MB line that
                                             ends in m-ready (a runaway print)
+    sim://?fault=late@0:5.5                 ... answers its first command 5.5 s late
     sim://?monitor_fault=drop:5@36000       the monitor loses 5 samples after 36000
     sim://?monitor_fault=overrun@40000      ... overruns, or unplug@N, silent, stale
     sim://?pin_fault=7:skip,6:double        timestamp pulse 7 never arrives, 6 doubles
@@ -32,7 +33,8 @@ from tinyjoule.host.sim.board_profile import REFERENCE_BOARD, BoardProfile
 from tinyjoule.tinyml_workloads.workloads import Workload
 
 IO_MANAGER_KINDS = ("arduino", "h573")
-DUT_FAULTS = ("silent", "reset", "longline")
+DUT_FAULTS = ("silent", "reset", "longline", "late")
+_VALUED = ("longline", "late")
 MONITOR_FAULTS = ("silent", "stale", "overrun", "drop", "unplug")
 PIN_FAULTS = ("skip", "double")
 MODEL_FAULTS = ("scale", "roll")
@@ -43,8 +45,9 @@ URL_OPTIONS = ("io", "baud", "profile", "fault", "monitor_fault", "pin_fault", "
 class SimFault:
     """A DUT fault: after ``after_commands`` commands have reached the DUT, it goes
     ``"silent"`` (answers nothing more), ``"reset"`` (reboots while running the next
-    command, printing its boot banner) or ``"longline"`` (answers the next command with
-    one line of ``value`` bytes ending in ``m-ready``, a runaway print, and nothing else)."""
+    command, printing its boot banner), ``"longline"`` (answers the next command with one
+    line of ``value`` bytes ending in ``m-ready``, a runaway print, and nothing else) or
+    ``"late"`` (busy for ``value`` seconds before it runs the next command)."""
 
     kind: str
     after_commands: int = 0
@@ -139,21 +142,33 @@ def _count(url: str, text: str, what: str) -> int:
     return value
 
 
-_DUT_FAULT_FORMS = "silent@N, reset@N or longline@N:BYTES (N commands first)"
+_DUT_FAULT_FORMS = "silent@N, reset@N, longline@N:BYTES or late@N:SECONDS (N commands first)"
+
+
+def _seconds(url: str, text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise _bad(url, f"{what} must be a number of seconds, not {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise _bad(url, f"{what} must be a finite number of seconds >= 0, not {text!r}")
+    return value
 
 
 def _dut_fault(url: str, text: str) -> SimFault:
     kind, _, rest = text.partition("@")
     after, _, value = rest.partition(":")
-    if kind not in DUT_FAULTS or not after or bool(value) != (kind == "longline"):
+    if kind not in DUT_FAULTS or not after or bool(value) != (kind in _VALUED):
         raise _bad(url, f"fault={text!r}: use {_DUT_FAULT_FORMS}")
-    fault = SimFault(kind, _count(url, after, "the command count"))
+    count = _count(url, after, "the command count")
     if kind == "longline":
         size = _count(url, value, "the line's length in bytes")
         if size < len("m-ready"):
             raise _bad(url, f"fault={text!r}: the line must hold at least the 7 bytes of m-ready")
-        fault = SimFault(kind, fault.after_commands, size)
-    return fault
+        return SimFault(kind, count, size)
+    if kind == "late":
+        return SimFault(kind, count, _seconds(url, value, "the delay"))
+    return SimFault(kind, count)
 
 
 def _monitor_fault(url: str, text: str) -> MonitorFault:

@@ -139,6 +139,8 @@ class SimulatedBench:
                     self._fault_done = True
                     if fault.kind == "longline":
                         self.dut.print_raw(runaway_line(int(fault.value)), arrival_s)
+                    elif fault.kind == "late":
+                        self.dut.receive(data, arrival_s, busy_s=fault.value)
                     else:
                         self.dut.boot(arrival_s)
                     return
