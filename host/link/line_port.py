@@ -42,6 +42,7 @@ class LinePort:
         self._lines: deque[str] = deque()
         self.garbage_bytes = 0
         self.clock = clock_of(port)
+        self.opened_s = self.clock.now()
         port.timeout = POLL_S
 
     def write(self, data: bytes) -> None:

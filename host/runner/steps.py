@@ -36,6 +36,8 @@ def checked_dut(
                 "device": link.device,
             }
         )
+        for note in identity.notes:
+            record.log(note)
         record.log(f"DUT {vendor} runs {model} ({timestamp_mode} mode)")
         yield link
     finally:

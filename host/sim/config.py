@@ -12,6 +12,8 @@ them through the bench description alone::
     sim://?fault=longline@71:10485760       ... answers its 72nd with one 10 MB line that
                                             ends in m-ready (a runaway print)
     sim://?fault=late@0:5.5                 ... answers its first command 5.5 s late
+    sim://?io=none&fault=banner_on_open:2   ... reboots when its port opens (DTR), its boot
+                                            banner 2 s later
     sim://?monitor_fault=drop:5@36000       the monitor loses 5 samples after 36000
     sim://?monitor_fault=overrun@40000      ... overruns, or unplug@N, silent, stale
     sim://?pin_fault=7:skip,6:double        timestamp pulse 7 never arrives, 6 doubles
@@ -33,8 +35,9 @@ from tinyjoule.host.sim.board_profile import REFERENCE_BOARD, BoardProfile
 from tinyjoule.tinyml_workloads.workloads import Workload
 
 IO_MANAGER_KINDS = ("arduino", "h573")
-DUT_FAULTS = ("silent", "reset", "longline", "late")
+DUT_FAULTS = ("silent", "reset", "longline", "late", "banner_on_open")
 _VALUED = ("longline", "late")
+_AFTER_FAULTS = ("silent", "reset", "longline", "late")
 MONITOR_FAULTS = ("silent", "stale", "overrun", "drop", "unplug")
 PIN_FAULTS = ("skip", "double")
 MODEL_FAULTS = ("scale", "roll")
@@ -47,7 +50,9 @@ class SimFault:
     ``"silent"`` (answers nothing more), ``"reset"`` (reboots while running the next
     command, printing its boot banner), ``"longline"`` (answers the next command with one
     line of ``value`` bytes ending in ``m-ready``, a runaway print, and nothing else) or
-    ``"late"`` (busy for ``value`` seconds before it runs the next command)."""
+    ``"late"`` (busy for ``value`` seconds before it runs the next command). A
+    ``"banner_on_open"`` board resets whenever its port is opened (through ``sim://``) and
+    prints its boot banner ``value`` seconds later; what arrives before is lost."""
 
     kind: str
     after_commands: int = 0
@@ -142,7 +147,10 @@ def _count(url: str, text: str, what: str) -> int:
     return value
 
 
-_DUT_FAULT_FORMS = "silent@N, reset@N, longline@N:BYTES or late@N:SECONDS (N commands first)"
+_DUT_FAULT_FORMS = (
+    "silent@N, reset@N, longline@N:BYTES, late@N:SECONDS (N commands first) or "
+    "banner_on_open:SECONDS"
+)
 
 
 def _seconds(url: str, text: str, what: str) -> float:
@@ -156,9 +164,11 @@ def _seconds(url: str, text: str, what: str) -> float:
 
 
 def _dut_fault(url: str, text: str) -> SimFault:
+    if text.startswith("banner_on_open:"):
+        return SimFault("banner_on_open", 0, _seconds(url, text.partition(":")[2], "the delay"))
     kind, _, rest = text.partition("@")
     after, _, value = rest.partition(":")
-    if kind not in DUT_FAULTS or not after or bool(value) != (kind in _VALUED):
+    if kind not in _AFTER_FAULTS or not after or bool(value) != (kind in _VALUED):
         raise _bad(url, f"fault={text!r}: use {_DUT_FAULT_FORMS}")
     count = _count(url, after, "the command count")
     if kind == "longline":

@@ -88,6 +88,7 @@ class Serial(SerialBase):
         self._bench = bench
         self._bench_port = port
         self.is_open = True
+        bench.host_opened(port)
 
     def close(self) -> None:
         self.is_open = False

@@ -70,9 +70,16 @@ class SimulatedBench:
                 f"simulated IO manager {config.io_manager!r} is unknown; "
                 f"use one of {', '.join(IO_MANAGER_KINDS)}"
             )
+        fault = config.fault
+        if fault is not None and fault.kind == "banner_on_open" and config.io_manager:
+            raise ConfigurationError(
+                "simulated bench: fault=banner_on_open is a DUT that resets when its own port "
+                "opens; it needs io=none (the host opens the IO manager's port, not the DUT's)"
+            )
         self.config = config
         self._commands_seen = 0
         self._fault_done = False
+        self._in_reset_until = -1.0  # the DUT ignores what arrives until then
         self.lock = threading.RLock()
         self.workload = get_workload(config.workload_id)
         model_path = config.model_path or self.workload.standin_model_path
@@ -130,7 +137,9 @@ class SimulatedBench:
     # -- wiring -----------------------------------------------------------------------------
     def _to_dut(self, data: bytes, arrival_s: float) -> None:
         fault = self.config.fault
-        if fault is not None:
+        if arrival_s < self._in_reset_until:
+            return  # the MCU is held in reset or still in its bootloader
+        if fault is not None and fault.kind != "banner_on_open":
             self._commands_seen += data.count(b"%")
             if self._commands_seen > fault.after_commands:
                 if fault.kind == "silent":
@@ -160,6 +169,20 @@ class SimulatedBench:
         self._io_dut_line.baud = self.io_manager.dut_baud
 
     # -- host side --------------------------------------------------------------------------
+    def host_opened(self, port: str) -> None:
+        """The host opened ``port``. A ``banner_on_open`` board resets (its USB bridge pulls
+        the reset line, as DTR does on many boards): what it sent before is lost, and it
+        boots, banner and all, the fault's seconds later."""
+        fault = self.config.fault
+        if fault is None or fault.kind != "banner_on_open" or port != "dut":
+            return
+        with self.lock:
+            now = self.clock.now()
+            boot_s = now + fault.value
+            self.ports[port].clear()
+            self._in_reset_until = boot_s
+            self.scheduler.at(boot_s, lambda: self.dut.boot(boot_s))
+
     @property
     def host_time_s(self) -> float:
         return self.clock.now()

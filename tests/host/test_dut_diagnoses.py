@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tinyjoule.errors import LateReply
+from tinyjoule.errors import LateReply, ProtocolError
 from tinyjoule.host.bench.spec import BenchSpec
 from tinyjoule.host.cli.app import app
 from tinyjoule.host.runner.request import RunRequest
@@ -107,3 +107,38 @@ def test_a_reply_timeout_must_be_positive(tmp_path: Path) -> None:
         load_board_file(board)
     with pytest.raises(ConfigurationError, match="--reply-timeout"):
         BenchSpec(dut_url="/dev/ttyACM0", dut_reply_timeout_s=-1)
+
+
+@pytest.mark.parametrize("delay_s", [0.1, 3.0, 7.0])
+def test_a_board_that_resets_when_its_port_opens_is_waited_for(sessions, delay_s) -> None:
+    # its boot banner comes delay_s after the port opens; 'name' sent before is lost
+    summary = _run(sessions, f"sim://?io=none&fault=banner_on_open:{delay_s}")
+    assert summary["workloads"][0]["complete"]
+    folder = _folder(sessions)
+    log = (folder / "log.txt").read_text()
+    assert f"the DUT booted while 'name' was outstanding, {delay_s:.1f} s after its port" in log
+    transcript = (folder / "transcript.log").read_text()
+    assert transcript.count("> name%") == 2 and "m-init-done" in transcript
+
+
+def test_a_reboot_during_the_handshake_is_a_boot_but_later_a_fault(sessions) -> None:
+    # rebooting at the first 'name' is what a board that has just booted looks like ...
+    summary = _run(sessions, "sim://?io=none&fault=reset@0")
+    assert summary["workloads"][0]["complete"]
+    # ... at the first infer (after name, profile, db load, 68 db chunks) it loses the run
+    with pytest.raises(ProtocolError, match="rebooted while running 'infer 1500 10'"):
+        _run(sessions, "sim://?io=none&fault=reset@71")
+
+
+def test_the_dut_faults_in_a_sim_url(sessions) -> None:
+    from tinyjoule.errors import ConfigurationError
+    from tinyjoule.host.sim.config import SimFault, parse_sim_url
+
+    assert parse_sim_url("sim://?fault=late@3:5.5").fault == SimFault("late", 3, 5.5)
+    assert parse_sim_url("sim://?fault=longline@0:4096").fault == SimFault("longline", 0, 4096)
+    assert parse_sim_url("sim://?fault=banner_on_open:2").fault == SimFault("banner_on_open", 0, 2)
+    for bad in ("late@3", "longline@0:3", "banner_on_open", "late@1:x", "reset@2:1"):
+        with pytest.raises(ConfigurationError, match="fault="):
+            parse_sim_url(f"sim://?fault={bad}")
+    with pytest.raises(ConfigurationError, match="needs io=none"):
+        _run(sessions, "sim://?io=h573&fault=banner_on_open:1")
