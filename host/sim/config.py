@@ -16,6 +16,8 @@ them through the bench description alone::
                                             banner 2 s later
     sim://?monitor_fault=drop:5@36000       the monitor loses 5 samples after 36000
     sim://?monitor_fault=overrun@40000      ... overruns, or unplug@N, silent, stale
+    sim://?monitor_fault=stop@40000         ... stops streaming after 40000 samples (hangs:
+                                            its port stays open and says nothing more)
     sim://?pin_fault=7:skip,6:double        timestamp pulse 7 never arrives, 6 doubles
     sim://?model_fault=scale:1.5            the DUT's outputs come out 1.5 times too large
     sim://?model_fault=roll:1               ... or shifted by one class (a label mix-up)
@@ -38,7 +40,7 @@ IO_MANAGER_KINDS = ("arduino", "h573")
 DUT_FAULTS = ("silent", "reset", "longline", "late", "banner_on_open")
 _VALUED = ("longline", "late")
 _AFTER_FAULTS = ("silent", "reset", "longline", "late")
-MONITOR_FAULTS = ("silent", "stale", "overrun", "drop", "unplug")
+MONITOR_FAULTS = ("silent", "stale", "overrun", "drop", "unplug", "stop")
 PIN_FAULTS = ("skip", "double")
 MODEL_FAULTS = ("scale", "roll")
 URL_OPTIONS = ("io", "baud", "profile", "fault", "monitor_fault", "pin_fault", "model_fault")
@@ -63,8 +65,9 @@ class SimFault:
 class MonitorFault:
     """A simulated-monitor fault: ``"silent"`` (never answers), ``"stale"`` (still streaming
     from an earlier run when the host opens it), ``"overrun"`` or ``"drop"`` (``count``
-    samples lost) after ``after_samples`` samples, or ``"unplug"`` (the port goes away once
-    ``after_samples`` samples have streamed)."""
+    samples lost) after ``after_samples`` samples, ``"unplug"`` (the port goes away once
+    ``after_samples`` samples have streamed) or ``"stop"`` (the instrument hangs after
+    ``after_samples`` samples: no sample, event or reply more, its port still open)."""
 
     kind: str
     after_samples: int = 0

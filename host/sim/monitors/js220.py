@@ -16,7 +16,8 @@ Current sample n is the exact mean current over base samples [n·D, (n+1)·D) pl
 Gaussian noise; voltage is ``front_end.supply_voltage_v()`` plus noise: the JS220 measures the
 board's supply, it does not provide it. The timestamp pin idles high and is wired to GPI
 ``pin_channel``; a bit shows the pin's level at its base sample. ``inject_gap`` withholds
-samples on every signal, as a USB drop does, so the next message's ``sample_id`` jumps.
+samples on every signal, as a USB drop does, so the next message's ``sample_id`` jumps; a
+gap that never ends is an instrument that stopped streaming (``monitor_fault=stop@N``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ SIGNALS = {"s/i": (1, 0), "s/v": (2, 0), **{f"s/gpi/{n}": (5, n) for n in (0, 1,
 """Simulated signals and their (field_id, index); others are refused."""
 MESSAGE_SAMPLES = 4096  # float samples per message at most
 MESSAGE_BYTES = 1 << 15  # GPI bytes per message at most (131 ms at 2 MHz)
+STOP_GAP_SAMPLES = 1 << 50  # a gap no run outlasts: the instrument stopped (``stop``)
 _TIME64_PER_S = 1 << 30
 _ERR_PARAMETER_INVALID, _ERR_NOT_FOUND, _ERR_IN_USE, _ERR_CLOSED = 5, 16, 21, 22
 
@@ -90,10 +92,14 @@ class SimulatedJs220Driver:
         )
 
     def apply_fault(self, fault: Any) -> None:
+        if fault.kind == "stop":  # a gap that never ends: no sample, no GPI bit more
+            self.inject_gap(fault.after_samples, STOP_GAP_SAMPLES)
+            return
         if fault.kind != "drop":
             raise ConfigurationError(
-                f"the simulated JS220 cannot simulate a {fault.kind!r} fault; only 'drop' "
-                "(and silent, stale, unplug, which it does not have: it is not a serial port)"
+                f"the simulated JS220 cannot simulate a {fault.kind!r} fault; only 'drop' and "
+                "'stop' (and silent, stale, unplug, which it does not have: it is not a serial "
+                "port)"
             )
         self.inject_gap(fault.after_samples, fault.count)
 
