@@ -18,6 +18,8 @@ them through the bench description alone::
     sim://?monitor_fault=overrun@40000      ... overruns, or unplug@N, silent, stale
     sim://?monitor_fault=stop@40000         ... stops streaming after 40000 samples (hangs:
                                             its port stays open and says nothing more)
+    sim://?monitor_fault=refuse:pwr on      ... (LPM01A) refuses every command that starts
+                                            with 'pwr on' (error + Error detail)
     sim://?pin_fault=7:skip,6:double        timestamp pulse 7 never arrives, 6 doubles
     sim://?model_fault=scale:1.5            the DUT's outputs come out 1.5 times too large
     sim://?model_fault=roll:1               ... or shifted by one class (a label mix-up)
@@ -40,7 +42,7 @@ IO_MANAGER_KINDS = ("arduino", "h573")
 DUT_FAULTS = ("silent", "reset", "longline", "late", "banner_on_open")
 _VALUED = ("longline", "late")
 _AFTER_FAULTS = ("silent", "reset", "longline", "late")
-MONITOR_FAULTS = ("silent", "stale", "overrun", "drop", "unplug", "stop")
+MONITOR_FAULTS = ("silent", "stale", "overrun", "drop", "unplug", "stop", "refuse")
 PIN_FAULTS = ("skip", "double")
 MODEL_FAULTS = ("scale", "roll")
 URL_OPTIONS = ("io", "baud", "profile", "fault", "monitor_fault", "pin_fault", "model_fault")
@@ -66,12 +68,15 @@ class MonitorFault:
     """A simulated-monitor fault: ``"silent"`` (never answers), ``"stale"`` (still streaming
     from an earlier run when the host opens it), ``"overrun"`` or ``"drop"`` (``count``
     samples lost) after ``after_samples`` samples, ``"unplug"`` (the port goes away once
-    ``after_samples`` samples have streamed) or ``"stop"`` (the instrument hangs after
-    ``after_samples`` samples: no sample, event or reply more, its port still open)."""
+    ``after_samples`` samples have streamed), ``"stop"`` (the instrument hangs after
+    ``after_samples`` samples: no sample, event or reply more, its port still open) or
+    ``"refuse"`` (a text-command instrument answers every command starting with ``command``
+    with an error)."""
 
     kind: str
     after_samples: int = 0
     count: int = 0
+    command: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +190,13 @@ def _dut_fault(url: str, text: str) -> SimFault:
 
 
 def _monitor_fault(url: str, text: str) -> MonitorFault:
-    """``KIND[:COUNT][@AFTER]``: e.g. ``drop:5@36000``, ``overrun@40000``, ``silent``."""
+    """``KIND[:COUNT][@AFTER]``: e.g. ``drop:5@36000``, ``overrun@40000``, ``silent``; or
+    ``refuse:COMMAND`` (``refuse:pwr on``)."""
+    if text.startswith("refuse:"):
+        command = " ".join(text.partition(":")[2].split())
+        if not command:
+            raise _bad(url, "monitor_fault=refuse needs a command: refuse:COMMAND (refuse:pwr on)")
+        return MonitorFault("refuse", command=command)
     head, _, after = text.partition("@")
     kind, _, count = head.partition(":")
     if kind not in MONITOR_FAULTS:
