@@ -65,6 +65,11 @@ def _timeout_error(
             f"{port.garbage_bytes} byte(s) of garbage arrived: the baud rate is probably wrong "
             "(the reference firmware uses 9600 in energy mode, 115200 or 921600 otherwise)"
         )
+    elif port.cut_bytes:
+        hint = (
+            f"it printed over-long lines ({port.cut_bytes} bytes cut), which no MLPerf Tiny "
+            "firmware prints: look for a print without a line end in the firmware"
+        )
     more = f", nor in {late_s:g} s more" if late_s else ""
     return ResponseTimeout(
         f"{device}: no 'm-ready' for command {command!r} within {timeout_s:g} s{more} (received "

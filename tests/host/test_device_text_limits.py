@@ -33,6 +33,7 @@ def test_a_10_mb_line_ending_in_m_ready_leaves_small_files(tmp_path: Path) -> No
     assert result.exit_code == 1
     said = " ".join(result.output.split())  # as one line, however the console wrapped it
     assert "no 'm-ready' for command 'infer" in said and "bytes cut ...]" in said
+    assert "no MLPerf Tiny firmware prints" in said
     assert "m-ready');" in result.output.replace("\n", "")  # the end of the line is kept
     assert len(result.output) < 4000
     (folder,) = [p for p in sessions.iterdir() if p.is_dir()]
