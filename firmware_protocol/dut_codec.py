@@ -5,8 +5,10 @@ Framing only, no transport: feed bytes in, get lines and typed messages out (spe
 
 from __future__ import annotations
 
+from tinyjoule.device_text import MAX_LINE_BYTES, LineBuffer
+
 from .dut_parse import parse_line, parse_results_values
-from .dut_response import READY_LINE, Response, ResponseAssembler
+from .dut_response import MAX_RESPONSE_LINES, READY_LINE, Response, ResponseAssembler
 
 __all__ = [
     "COMMAND_TERMINATOR",
@@ -14,6 +16,7 @@ __all__ = [
     "IO_MANAGER_CHUNK_BYTES",
     "LAP_COUNTER_MODULUS",
     "MAX_COMMAND_CHARS",
+    "MAX_RESPONSE_LINES",
     "READY_LINE",
     "LineSplitter",
     "Response",
@@ -80,37 +83,38 @@ def encode_command(command: str) -> bytes:
 
 
 class LineSplitter:
-    """Split a byte stream into lines the way the reference runner does.
+    """Split a byte stream into lines the way the reference runner does, within bounds.
 
     Lines end at ``\\n``; ``\\r`` and ``\\0`` bytes are dropped; text is decoded as ASCII with
-    undecodable bytes replaced by U+FFFD. Empty lines are returned too (as ``""``).
+    undecodable bytes replaced by U+FFFD. Empty lines are returned too (as ``""``). A line
+    longer than ``max_line_bytes`` comes out as its head and tail around ``[... N bytes
+    cut ...]`` (``tinyjoule.device_text.LineBuffer``), so memory stays bounded whatever the
+    device sends, and a terminator at the end of a runaway line is still seen.
     """
 
-    def __init__(self) -> None:
-        self._buffer = bytearray()
+    def __init__(self, max_line_bytes: int = MAX_LINE_BYTES) -> None:
+        self._buffer = LineBuffer(max_line_bytes)
 
     @property
     def pending(self) -> bytes:
-        """Bytes received after the last ``\\n`` (an incomplete line), as received."""
-        return bytes(self._buffer)
+        """Bytes received after the last ``\\n`` (an incomplete line), as received (its head
+        and tail once it is too long)."""
+        return self._buffer.pending
+
+    @property
+    def cut_bytes(self) -> int:
+        """Bytes cut from over-long lines so far."""
+        return self._buffer.cut_bytes
 
     def clear(self) -> bytes:
         """Drop the incomplete tail (e.g. when flushing stale input); returns it."""
-        tail = self.pending
-        self._buffer.clear()
-        return tail
+        return self._buffer.clear()
 
     def feed(self, data: bytes) -> list[str]:
         """Add received bytes; returns the lines they complete (without line endings)."""
-        self._buffer += data
-        end = self._buffer.rfind(b"\n")
-        if end < 0:
-            return []
-        complete = bytes(self._buffer[:end])
-        del self._buffer[: end + 1]
         return [
             raw.replace(b"\r", b"").replace(b"\0", b"").decode("ascii", errors="replace")
-            for raw in complete.split(b"\n")
+            for raw in self._buffer.feed(data)
         ]
 
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import TypeVar
 
+from tinyjoule.device_text import clip, quote
 from tinyjoule.errors import ProtocolError
 
 from .dut_messages import DeviceError, FirmwareWarning, LapUs, Message, Results
 from .dut_parse import parse_line
 
-__all__ = ["READY_LINE", "Response", "ResponseAssembler"]
+__all__ = ["MAX_RESPONSE_LINES", "READY_LINE", "Response", "ResponseAssembler"]
 
 READY_LINE = "m-ready"
+MAX_RESPONSE_LINES = 10_000
+"""The most lines kept of one reply: ``db print`` of the largest buffer (27,648 bytes) is
+3,456 lines; more is a device that never stops printing."""
 
 M = TypeVar("M")
 
@@ -81,12 +86,14 @@ class Response:
         """Raise ProtocolError for the first ``e-[...]`` line (and warning, if asked)."""
         for text in self.errors:
             hint = next((h for p, h in _ERROR_HINTS if text.startswith(p)), "check the command")
-            raise ProtocolError(f"{device} rejected command {self.command!r}: e-[{text}]; {hint}.")
+            raise ProtocolError(
+                f"{device} rejected command {self.command!r}: e-[{clip(text)}]; {hint}."
+            )
         if warnings_as_errors:
             for text in self.warnings:
                 raise ProtocolError(
-                    f"{device} warned for command {self.command!r}: {text!r}; load exactly the "
-                    "input size the model expects, within the firmware's buffer size."
+                    f"{device} warned for command {self.command!r}: {quote(text)}; load exactly "
+                    "the input size the model expects, within the firmware's buffer size."
                 )
 
 
@@ -95,13 +102,19 @@ class ResponseAssembler:
 
     Call ``start(command)`` when the command is sent, then ``feed_line`` with every received
     line. Empty lines are dropped (as the reference runner does). Lines that arrive while no
-    command is outstanding (a boot banner, stale output) go to ``unsolicited``.
+    command is outstanding (a boot banner, stale output) go to ``unsolicited`` (the newest
+    ``max_lines``). A reply of more than ``max_lines`` lines keeps its first and last halves
+    with a line ``[... N lines cut ...]`` between, so a device that never stops printing
+    cannot fill the memory.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_lines: int = MAX_RESPONSE_LINES) -> None:
+        self.max_lines = max(2, max_lines)
         self.unsolicited: list[str] = []
         self._command: str | None = None
         self._lines: list[str] = []
+        self._tail: deque[str] = deque(maxlen=self.max_lines // 2)
+        self._cut = 0
 
     @property
     def outstanding(self) -> str | None:
@@ -110,8 +123,11 @@ class ResponseAssembler:
 
     @property
     def partial_lines(self) -> tuple[str, ...]:
-        """Lines received so far for the outstanding command."""
-        return tuple(self._lines)
+        """Lines received so far for the outstanding command (bounded as the reply is)."""
+        if not self._cut and not self._tail:
+            return tuple(self._lines)
+        cut = (f"[... {self._cut} lines cut ...]",) if self._cut else ()
+        return (*self._lines, *cut, *self._tail)
 
     def start(self, command: str) -> None:
         """Mark ``command`` as sent; its reply lines are collected from now on."""
@@ -121,13 +137,13 @@ class ResponseAssembler:
                 "feed its lines until it completes, or cancel() it after a timeout"
             )
         self._command = command
-        self._lines = []
+        self._clear()
 
     def cancel(self) -> tuple[str, ...]:
         """Abandon the outstanding command (after a timeout); returns its partial lines."""
-        lines = tuple(self._lines)
+        lines = self.partial_lines
         self._command = None
-        self._lines = []
+        self._clear()
         return lines
 
     def take_unsolicited(self) -> list[str]:
@@ -135,17 +151,29 @@ class ResponseAssembler:
         lines, self.unsolicited = self.unsolicited, []
         return lines
 
+    def _clear(self) -> None:
+        self._lines = []
+        self._tail.clear()
+        self._cut = 0
+
     def feed_line(self, line: str) -> Response | None:
         """Add one received line; returns the Response when it is the ``m-ready`` line."""
         if not line:
             return None
         if self._command is None:
             self.unsolicited.append(line)
+            if len(self.unsolicited) > self.max_lines:
+                del self.unsolicited[0]
             return None
-        self._lines.append(line)
+        if len(self._lines) < self.max_lines - self.max_lines // 2:
+            self._lines.append(line)
+        else:
+            if len(self._tail) == self._tail.maxlen:
+                self._cut += 1
+            self._tail.append(line)
         if line != READY_LINE:
             return None
-        response = Response.from_lines(self._command, self._lines)
+        response = Response.from_lines(self._command, self.partial_lines)
         self._command = None
-        self._lines = []
+        self._clear()
         return response

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from tinyjoule.device_text import quote_lines
 from tinyjoule.errors import ProtocolError
 
 from .dut_codec import COMMAND_TERMINATOR, check_command
@@ -57,7 +58,7 @@ def check_passthrough_ack(
         return
     raise ProtocolError(
         f"{device} did not acknowledge passthrough of DUT command {dut_command!r}: expected "
-        f"{list(expected)!r}, got {list(lines)!r}. Check that the board runs the tinyML "
+        f"{list(expected)!r}, got {quote_lines(lines)}. Check that the board runs the tinyML "
         f"interface firmware at {IO_MANAGER_HOST_BAUD} baud and that the port is the board, "
         "not the DUT; stale output from an earlier run also causes this: reset the board "
         "(or flush its port) and retry."
@@ -77,7 +78,7 @@ def _find_baud(lines: Sequence[str], pattern: re.Pattern[str], command: str) -> 
         if match is not None:
             return int(match[1])
     raise ProtocolError(
-        f"IO manager answered {command!r} with {list(lines)!r}, without the baud-rate line. "
+        f"IO manager answered {command!r} with {quote_lines(lines)}, without the baud-rate line. "
         f"Only the STM32H573I-DK interface board ({H573_NAME!r}) supports {command!r}; check "
         "the board type in the bench file."
     )

@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from tinyjoule.device_text import quote
 from tinyjoule.errors import ConfigurationError, ProtocolError
 
 TERMINATOR = b"\n"
@@ -52,8 +53,12 @@ _SUFFIX = {"n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3}
 _NUMBER = re.compile(r"(\d+)(?:([numk])|([+-])(\d{1,2}))?")
 
 FIX_HINTS = {
-    "pwr": "firmware older than 1.0.6 refuses 'pwr off'; update the LPM01A firmware "
+    "pwr off": "firmware older than 1.0.6 refuses 'pwr off'; update the LPM01A firmware "
     "(STM32-LPM01-XN) with STM32CubeProgrammer",
+    "pwr on": "the LPM01A would not switch the target's supply on: see its Error detail; "
+    "check that the target is neither shorted nor powered from elsewhere as well (the DUT's "
+    "own USB, its IDD jumper: it must be fed from CN14 only), that the supply voltage (volt) "
+    "is within 1.8-3.3 V, then power-cycle the LPM01A and run again",
     "eventsrc": "'eventsrc d7' needs LPM01A firmware 1.0.6 or newer; update it with "
     "STM32CubeProgrammer (STM32-LPM01-XN)",
     "start": "check that freq, format and output respect the rate table (ascii_dec <= 5 kHz "
@@ -218,11 +223,24 @@ def stream_error_fix(text: str) -> str:
     return "restart the acquisition; if it repeats, power-cycle the LPM01A"
 
 
+def fix_hint(command: str) -> str:
+    """What to do when ``command`` is refused: the hint of the longest key of ``FIX_HINTS``
+    the command starts with (``pwr on`` and ``pwr off`` differ), else the default."""
+    words = command.split()
+    for n in range(len(words), 0, -1):
+        hint = FIX_HINTS.get(" ".join(words[:n]))
+        if hint is not None:
+            return hint
+    return _DEFAULT_FIX
+
+
 def refusal(device: str, command: str, error: Reply, detail: str | None) -> ProtocolError:
     """The ProtocolError for an ``error`` reply, with both texts and the fix."""
-    word = command.partition(" ")[0]
-    fix = FIX_HINTS.get(word, _DEFAULT_FIX)
-    detail_text = f"Error detail: {detail!r}" if detail is not None else "no 'Error detail' line"
+    fix = fix_hint(command)
+    detail_text = "no 'Error detail' line"
+    if detail is not None:
+        detail_text = f"Error detail: {quote(detail)}"
     return ProtocolError(
-        f"{device}: command {command!r} was refused: 'error {error.text}', {detail_text}; {fix}"
+        f"{device}: command {command!r} was refused: {quote('error ' + error.text)}, "
+        f"{detail_text}; {fix}"
     )

@@ -1,7 +1,9 @@
 """The serial transcript of a session: every byte sent and received, written as it happens.
 
 One line per chunk: host monotonic seconds, device, direction (``>`` sent, ``<`` received)
-and the bytes with non-printables escaped, so the file is readable and loses nothing.
+and the bytes with non-printables escaped, so the file is readable and loses nothing, except
+from a runaway line: ``LineCappedRecorder`` keeps each received line's first and last
+``MAX_LINE_BYTES // 2`` bytes and notes how many between were not recorded.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from typing import TextIO
+
+from tinyjoule.device_text import MAX_LINE_BYTES
 
 
 def escape(data: bytes) -> str:
@@ -66,3 +70,67 @@ class SummarisingTranscript:
 
     def note(self, text: str) -> None:
         self._transcript.note(text)
+
+
+class LineCappedRecorder:
+    """Records what a line-oriented device sends to ``transcript``: every byte of a line of
+    up to ``max_line_bytes``; of a longer line its first and last ``max_line_bytes // 2``
+    bytes, with a note of how many between were not recorded. A runaway line then costs
+    the transcript about ``max_line_bytes`` bytes (at most 4 characters each, escaped)."""
+
+    def __init__(
+        self, transcript: Transcript, device: str, max_line_bytes: int = MAX_LINE_BYTES
+    ) -> None:
+        self.transcript = transcript
+        self.device = device
+        self._head_limit = max_line_bytes // 2
+        self._tail_limit = max_line_bytes - self._head_limit
+        self._run = 0  # bytes of the current line so far
+        self._tail = bytearray()  # bytes past the head, not yet recorded (the newest)
+        self._skipped = 0  # bytes of the current line that will not be recorded
+        self.skipped_bytes = 0
+
+    def record(self, data: bytes) -> None:
+        out = bytearray()
+        start = 0
+        while start < len(data):
+            newline = data.find(b"\n", start)
+            end = len(data) if newline < 0 else newline + 1
+            room = max(0, self._head_limit - self._run)
+            out += data[start : min(end, start + room)]
+            if end - start > room:
+                self._keep(data[start + room : end])
+            self._run += end - start
+            if newline >= 0:
+                out = self._line_ended(out)
+            start = end
+        self._emit(out)
+
+    def flush(self) -> None:
+        """Record what is held back of an unfinished line (when the port closes)."""
+        self._emit(self._line_ended(bytearray()))
+
+    def _keep(self, data: bytes) -> None:
+        self._tail += data
+        excess = len(self._tail) - self._tail_limit
+        if excess > 0:
+            del self._tail[:excess]
+            self._skipped += excess
+            self.skipped_bytes += excess
+
+    def _line_ended(self, out: bytearray) -> bytearray:
+        if self._skipped:
+            self._emit(out)
+            self.transcript.note(
+                f"{self.device} < ... {self._skipped} bytes of an over-long line not recorded"
+            )
+            out = bytearray()
+        out += self._tail
+        self._tail = bytearray()
+        self._skipped = 0
+        self._run = 0
+        return out
+
+    def _emit(self, out: bytearray) -> None:
+        if out:
+            self.transcript.record(self.device, "<", bytes(out))

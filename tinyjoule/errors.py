@@ -34,3 +34,7 @@ class MeasurementError(TinyJouleError):
 
 class MeasurementTimeout(MeasurementError, TimeoutError):
     """Data the measurement needs (samples, events) did not arrive in time."""
+
+
+class LateReply(ResponseTimeout):
+    """A device answered, but only after the timeout: its reply was discarded."""

@@ -3,6 +3,7 @@
 [dut]                      # the DUT's own UART (leave out when it sits behind an IO manager)
 port = "/dev/ttyACM0"
 baud = { performance = 115200, accuracy = 115200, energy = 9600 }   # or one integer
+reply_timeout_s = 5.0      # optional: seconds the DUT may take to answer a command (not infer)
 
 [io_manager]               # optional
 port = "/dev/ttyACM1"
@@ -22,6 +23,7 @@ port = "/dev/ttyACM2"
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,7 +39,7 @@ else:  # pragma: no cover - Python 3.10
 
 
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "dut": ("port", "baud"),
+    "dut": ("port", "baud", "reply_timeout_s"),
     "io_manager": ("port", "kind", "baud"),
     "monitor": ("kind", "port", "driver"),
     "bench": ("url",),
@@ -106,6 +108,22 @@ def _io_baud(value: Any, path: Path) -> int:
     return value
 
 
+def _reply_timeout(value: Any, path: Path) -> float | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ConfigurationError(
+            f"board file {path} [dut]: reply_timeout_s = {_shown(value)} must be a positive "
+            "number of seconds, e.g. reply_timeout_s = 12"
+        )
+    return float(value)
+
+
 def _driver_options(table: Mapping[str, Any], path: Path) -> dict[str, Any]:
     options = table.get("driver", {})
     if not isinstance(options, Mapping):
@@ -165,6 +183,7 @@ def load_board_file(path: Path) -> BenchSpec:
             monitor_driver_options=_driver_options(monitor, path),
             dut_url=_text(dut, "port", "dut", path) if not io else None,
             dut_baud=_baud_map(dut.get("baud"), f"board file {path} [dut]"),
+            dut_reply_timeout_s=_reply_timeout(dut.get("reply_timeout_s"), path),
             io_url=_text(io, "port", "io_manager", path),
             io_kind=io_kind,
             io_baud=_io_baud(io.get("baud", IO_MANAGER_BAUD), path),

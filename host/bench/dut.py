@@ -32,14 +32,15 @@ def open_dut(spec: BenchSpec, mode: str, workload: Workload, transcript: Transcr
         if spec.dut_url is None:
             raise ValueError("open_dut needs a DUT or IO manager port; open the bench first")
         port = open_port(spec.dut_url, dut_baud, f"DUT ({spec.dut_url})")
-        return DutLink(DirectChannel(LinePort(port, f"DUT ({spec.dut_url})", transcript)))
+        channel = DirectChannel(LinePort(port, f"DUT ({spec.dut_url})", transcript))
+        return DutLink(channel, spec.dut_reply_timeout_s)
     device = f"IO manager ({spec.io_url})"
     port = open_port(spec.io_url, spec.io_baud, device)
     channel = IoManagerChannel(LinePort(port, device, transcript))
     channel.drain()
     if spec.io_kind == "h573":
         _sync_h573_baud(channel, dut_baud, spec.io_setbaud_wait_s, transcript)
-    return DutLink(channel)
+    return DutLink(channel, spec.dut_reply_timeout_s)
 
 
 def _sync_h573_baud(

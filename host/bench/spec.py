@@ -8,6 +8,7 @@ URLs: device paths, ``socket://``, ``loop://``, and backend schemes all work.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ class BenchSpec:
     io_kind: str = "arduino"
     io_baud: int = IO_MANAGER_BAUD
     io_setbaud_wait_s: float = 2.0
+    dut_reply_timeout_s: float | None = None  # None: the default (dut_link.COMMAND_TIMEOUT_S)
     monitor: str | None = None  # KIND:PORT of the energy monitor, e.g. "lpm01a:/dev/ttyACM2"
     monitor_driver_options: Mapping[str, Any] = field(default_factory=dict)
     bench_url: str | None = None  # a whole bench opened by a backend, e.g. "sim://"
@@ -41,6 +43,14 @@ class BenchSpec:
             raise ConfigurationError(
                 "bench: give exactly one of a DUT port (--dut / [dut] port), an IO manager "
                 "port (--io / [io_manager] port) or a bench URL (--bench / [bench] url)"
+            )
+        timeout = self.dut_reply_timeout_s
+        if timeout is not None and not (
+            isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0
+        ):
+            raise ConfigurationError(
+                f"bench: the DUT reply timeout must be a positive number of seconds, not "
+                f"{timeout!r} (--reply-timeout / [dut] reply_timeout_s)"
             )
         if self.io_kind not in IO_MANAGER_KINDS:
             raise ConfigurationError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import tinyjoule
+from tinyjoule.device_text import MAX_MESSAGE_CHARS, clip
 from tinyjoule.errors import ConfigurationError, TinyJouleError
 from tinyjoule.host.bench.board_file import load_board_file
 from tinyjoule.host.bench.spec import BenchSpec, simulated_bench
@@ -78,6 +80,7 @@ MODES = ("energy", "performance", "accuracy")
 
 
 def _fail(message: str, session: Session | None = None, report: Path | None = None) -> None:
+    message = clip(message, MAX_MESSAGE_CHARS)  # device text in it is bounded already
     err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     if session is not None and not session.discarded:
         folder = escape(str(session.folder))
@@ -196,6 +199,14 @@ def run_command(
         Path | None, typer.Option(help="simulated bench only: board profile TOML")
     ] = None,
     iterations: Annotated[int | None, typer.Option(help="first-window iteration count")] = None,
+    reply_timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="seconds the DUT may take to answer a command (default 5; infer's timeout "
+            "follows the window); raise it for a DUT that answers late (board file: "
+            "reply_timeout_s under \\[dut])"
+        ),
+    ] = None,
     accuracy_files: Annotated[
         int | None, typer.Option(help="synthetic accuracy dataset size per workload")
     ] = None,
@@ -214,6 +225,8 @@ def run_command(
         raise typer.BadParameter(f"--mode must be one of {', '.join(MODES)}")
     try:
         bench = _bench_spec(dut, io, io_kind, board, bench_url, sim_io, sim_profile)
+        if reply_timeout is not None:
+            bench = replace(bench, dut_reply_timeout_s=reply_timeout)
         monitor = monitor or bench.monitor or "sim:lpm01a"
         choice = parse_monitor(monitor)
         request = RunRequest(

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Protocol
 
+from tinyjoule.device_text import LineBuffer
 from tinyjoule.errors import ResponseTimeout
 from tinyjoule.firmware_protocol import lpm01a_commands as commands
 from tinyjoule.host.instruments.serial_link import MAX_REPLY_BYTES, SerialLink
@@ -44,12 +45,15 @@ class PowerShieldConsole:
         self.reply_timeout_s = reply_timeout_s
         self.quiet_s = quiet_s
         self.decoder: StreamDecoder | None = None
-        self.discarded_reply_bytes = 0
-        """Bytes dropped from over-long text lines (not replies: a stream or garbage)."""
+        self._idle = LineBuffer(MAX_REPLY_BYTES)
         self.lines: deque[str] = deque(maxlen=256)
         self.items: list[StreamItem] = []
         """Stream items decoded so far (also while waiting for a reply); ``take_items``."""
-        self._idle_tail = b""
+
+    @property
+    def discarded_reply_bytes(self) -> int:
+        """Bytes cut from over-long text lines (not replies: a stream or garbage)."""
+        return self._idle.cut_bytes
 
     # -- commands -----------------------------------------------------------------------
     def write(self, command: str) -> None:
@@ -149,21 +153,11 @@ class PowerShieldConsole:
 
     def _idle_lines(self, data: bytes) -> None:
         """Text segments for the reply matcher; stream lines (a board still streaming) are
-        dropped here, so they cannot push a reply out of ``lines``. Lines and the partial
-        last line keep at most ``MAX_REPLY_BYTES`` (the newest)."""
-        buf = self._idle_tail + data
-        *lines, tail = buf.split(b"\n")
-        self._idle_tail = self._capped(tail)
-        for line in lines:
-            segments = commands.text_segments(self._capped(line))
+        dropped here, so they cannot push a reply out of ``lines``. A line keeps at most
+        ``MAX_REPLY_BYTES``, its head and tail (``tinyjoule.device_text.LineBuffer``)."""
+        for line in self._idle.feed(data):
+            segments = commands.text_segments(line)
             self.lines.extend(s for s in segments if not _STREAM_LINE.match(s))
-
-    def _capped(self, text: bytes) -> bytes:
-        excess = len(text) - MAX_REPLY_BYTES
-        if excess <= 0:
-            return text
-        self.discarded_reply_bytes += excess
-        return text[excess:]
 
     def drain(self) -> int:
         """Read and drop everything until the port is quiet for ``quiet_s`` (or
@@ -171,5 +165,5 @@ class PowerShieldConsole:
         matcher)."""
         dropped = self.link.drain(DRAIN_LIMIT_S, self.quiet_s)
         self.lines.clear()
-        self._idle_tail = b""
+        self._idle.clear()
         return dropped

@@ -31,6 +31,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from tinyjoule.device_text import quote
 from tinyjoule.errors import MeasurementError
 from tinyjoule.firmware_protocol import lpm01a_commands as commands
 from tinyjoule.host.measurement.stream import (
@@ -101,7 +102,7 @@ class StreamTracker:
 
     def failure(self, text: str) -> MeasurementError:
         return MeasurementError(
-            f"{self.device}: the instrument reported {text!r} in the data stream at sample "
+            f"{self.device}: the instrument reported {quote(text)} in the data stream at sample "
             f"{self.next_index}; this capture is void. Fix: {commands.stream_error_fix(text)}"
         )
 

@@ -8,49 +8,83 @@ input, ``infer``. Every wait has a deadline and every error names the device and
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
-from tinyjoule.errors import ConfigurationError, ProtocolError, ResponseTimeout
+from tinyjoule.device_text import clip, quote, quote_lines
+from tinyjoule.errors import ConfigurationError, LateReply, ProtocolError, ResponseTimeout
 from tinyjoule.firmware_protocol import dut_messages as msg
 from tinyjoule.firmware_protocol.dut_codec import (
     DIRECT_CHUNK_BYTES,
     IO_MANAGER_CHUNK_BYTES,
+    MAX_RESPONSE_LINES,
     Response,
     ResponseAssembler,
     db_load_commands,
     encode_command,
-    parse_line,
 )
 from tinyjoule.firmware_protocol.io_manager_codec import (
     check_passthrough_ack,
     encode_passthrough,
     strip_dut_prefix,
 )
+from tinyjoule.host.link.dut_handshake import DutIdentity, handshake
 from tinyjoule.host.link.line_port import LinePort
 
+__all__ = [
+    "DirectChannel",
+    "DutChannel",
+    "DutIdentity",
+    "DutLink",
+    "InferReply",
+    "IoManagerChannel",
+]
+
 COMMAND_TIMEOUT_S = 5.0
+"""Seconds the DUT may take to answer a command (not ``infer``: its timeout follows the
+window); ``--reply-timeout`` or ``reply_timeout_s`` under ``[dut]`` in a board file."""
+MAX_LATE_WAIT_S = 30.0
+"""The longest a command's reply is waited for past its timeout, to tell a late reply from
+none (and keep a late one from being taken for the next command's)."""
 
 
-def _timeout_error(device: str, command: str, lines: list[str], port: LinePort, timeout_s: float):
-    got = f"after {len(lines)} line(s), the last {lines[-1]!r}" if lines else "nothing"
+def _timeout_error(
+    device: str,
+    command: str,
+    count: int,
+    last: str | None,
+    port: LinePort,
+    timeout_s: float,
+    late_s: float = 0.0,
+) -> ResponseTimeout:
+    got = f"after {count} line(s), the last {quote(last)}" if last is not None else "nothing"
     hint = "check that the board is powered, flashed with MLPerf Tiny firmware and on this port"
     if port.garbage_bytes:
         hint = (
             f"{port.garbage_bytes} byte(s) of garbage arrived: the baud rate is probably wrong "
             "(the reference firmware uses 9600 in energy mode, 115200 or 921600 otherwise)"
         )
+    elif port.cut_bytes:
+        hint = (
+            f"it printed over-long lines ({port.cut_bytes} bytes cut), which no MLPerf Tiny "
+            "firmware prints: look for a print without a line end in the firmware"
+        )
+    more = f", nor in {late_s:g} s more" if late_s else ""
     return ResponseTimeout(
-        f"{device}: no 'm-ready' for command {command!r} within {timeout_s:g} s (received {got}); "
-        f"{hint}"
+        f"{device}: no 'm-ready' for command {command!r} within {timeout_s:g} s{more} (received "
+        f"{got}); {hint}"
     )
 
 
 class DutChannel(Protocol):
     device: str
     chunk_bytes: int
+    port: LinePort
 
-    def exchange(self, command: str, timeout_s: float) -> Response: ...
+    def exchange(self, command: str, timeout_s: float, late_s: float = 0.0) -> Response:
+        """Send ``command``; its reply up to ``m-ready``, waited for ``timeout_s`` and then
+        ``late_s`` more (a reply in that time is returned: ``DutLink`` judges it late)."""
 
     def drain(self) -> list[str]: ...
 
@@ -66,11 +100,11 @@ class DirectChannel:
         self.port = port
         self.device = port.device
 
-    def exchange(self, command: str, timeout_s: float) -> Response:
+    def exchange(self, command: str, timeout_s: float, late_s: float = 0.0) -> Response:
         assembler = ResponseAssembler()
         assembler.start(command)
         self.port.write(encode_command(command))
-        return _collect(self.port, assembler, self.device, command, timeout_s, strip=False)
+        return _collect(self.port, assembler, self.device, command, timeout_s, late_s, False)
 
     def drain(self) -> list[str]:
         return self.port.drain()
@@ -93,16 +127,19 @@ class IoManagerChannel:
         timeout_s = timeout_s or COMMAND_TIMEOUT_S
         self.port.write(encode_command(command))
         deadline = self.port.clock.now() + timeout_s
-        lines: list[str] = []
+        lines: list[str] = []  # the first MAX_RESPONSE_LINES
+        count, last = 0, None
         while True:
             line = self.port.read_line(deadline)
             if line is None:
-                raise _timeout_error(self.port.device, command, lines, self.port, timeout_s)
+                raise _timeout_error(self.port.device, command, count, last, self.port, timeout_s)
             if line == "m-ready":
                 return lines
-            lines.append(line)
+            count, last = count + 1, line
+            if len(lines) < MAX_RESPONSE_LINES:
+                lines.append(line)
 
-    def exchange(self, command: str, timeout_s: float) -> Response:
+    def exchange(self, command: str, timeout_s: float, late_s: float = 0.0) -> Response:
         self.port.write(encode_passthrough(command))
         deadline = self.port.clock.now() + COMMAND_TIMEOUT_S
         ack: list[str] = []
@@ -110,13 +147,18 @@ class IoManagerChannel:
             line = self.port.read_line(deadline)
             if line is None:
                 raise _timeout_error(
-                    self.port.device, f"dut {command}", ack, self.port, COMMAND_TIMEOUT_S
+                    self.port.device,
+                    f"dut {command}",
+                    len(ack),
+                    ack[-1] if ack else None,
+                    self.port,
+                    COMMAND_TIMEOUT_S,
                 )
             ack.append(line)
         check_passthrough_ack(ack, command)
         assembler = ResponseAssembler()
         assembler.start(command)
-        return _collect(self.port, assembler, self.device, command, timeout_s, strip=True)
+        return _collect(self.port, assembler, self.device, command, timeout_s, late_s, True)
 
     def drain(self) -> list[str]:
         return self.port.drain()
@@ -131,31 +173,24 @@ def _collect(
     device: str,
     command: str,
     timeout_s: float,
+    late_s: float,
     strip: bool,
 ) -> Response:
-    deadline = port.clock.now() + timeout_s
-    seen: list[str] = []
+    deadline = port.clock.now() + timeout_s + late_s
+    count, last = 0, None
     while True:
         line = port.read_line(deadline)
         if line is None:
-            raise _timeout_error(device, command, seen, port, timeout_s)
+            raise _timeout_error(device, command, count, last, port, timeout_s, late_s)
         if strip:
             dut_line = strip_dut_prefix(line)
             if dut_line is None:
                 continue  # the IO manager's own chatter
             line = dut_line
-        seen.append(line)
+        count, last = count + 1, line
         response = assembler.feed_line(line)
         if response is not None:
             return response
-
-
-@dataclass(frozen=True, slots=True)
-class DutIdentity:
-    vendor: str
-    model_id: str
-    timestamp_mode: str
-    profile_lines: tuple[str, ...] = ()  # the firmware's own ``profile`` reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,77 +203,78 @@ class InferReply:
 
 
 class DutLink:
-    """The MLPerf Tiny DUT protocol steps over a channel."""
+    """The MLPerf Tiny DUT protocol steps over a channel; ``reply_timeout_s`` (None: the
+    default, ``COMMAND_TIMEOUT_S``) bounds every command but ``infer``."""
 
-    def __init__(self, channel: DutChannel) -> None:
+    def __init__(self, channel: DutChannel, reply_timeout_s: float | None = None) -> None:
         self.channel = channel
         self.device = channel.device
+        self.clock = channel.port.clock
+        self._reply_timeout_s = reply_timeout_s
 
-    def command(self, command: str, timeout_s: float | None = None) -> Response:
-        response = self.channel.exchange(command, timeout_s or COMMAND_TIMEOUT_S)
+    @property
+    def reply_timeout_s(self) -> float:
+        return self._reply_timeout_s or COMMAND_TIMEOUT_S
+
+    def command(
+        self, command: str, timeout_s: float | None = None, *, wait_late: bool = True
+    ) -> Response:
+        """Send ``command``; its reply, or ProtocolError (``LateReply`` for one that came
+        after the timeout: it is discarded, never taken for a later command's)."""
+        response, took_s = self.exchange(command, timeout_s, wait_late=wait_late)
+        self.check(command, response, took_s, timeout_s)
+        return response
+
+    def exchange(
+        self, command: str, timeout_s: float | None = None, *, wait_late: bool = True
+    ) -> tuple[Response, float]:
+        """The reply to ``command`` and the seconds it took. With ``wait_late``, a reply
+        after the timeout is waited for (up to as long again, at most ``MAX_LATE_WAIT_S``)
+        so that it is told apart from none and cannot end the next command's reply."""
+        timeout = timeout_s or self.reply_timeout_s
+        late_s = min(timeout, MAX_LATE_WAIT_S) if wait_late else 0.0
+        start = self.clock.now()
+        response = self.channel.exchange(command, timeout, late_s)
+        return response, self.clock.now() - start
+
+    def check(
+        self, command: str, response: Response, took_s: float, timeout_s: float | None = None
+    ) -> None:
+        """ProtocolError for a reply that is a reboot, late or an error."""
         if response.first(msg.InitDone) is not None:
             raise ProtocolError(
                 f"{self.device}: the DUT rebooted while running {command!r} (it printed "
                 "m-init-done); check its supply and reset line, then run again"
             )
+        timeout = timeout_s or self.reply_timeout_s
+        if took_s > timeout:
+            raise self._late(command, response, took_s, timeout, timeout_s is None)
         if response.errors:
             raise ProtocolError(
-                f"{self.device}: command {command!r} failed: e-[{response.errors[0]}]"
+                f"{self.device}: command {command!r} failed: e-[{clip(response.errors[0])}]"
                 " (the firmware rejected it; check the command and its arguments)"
             )
-        return response
+
+    def _late(
+        self, command: str, response: Response, took_s: float, timeout_s: float, reply: bool
+    ) -> LateReply:
+        if reply:
+            wanted = math.ceil(2 * took_s)
+            fix = (
+                f"raise the timeout: --reply-timeout {wanted}, or reply_timeout_s = {wanted} "
+                "under [dut] in the board file"
+            )
+        else:
+            fix = "the window took longer than planned: lower the first window's --iterations"
+        return LateReply(
+            f"{self.device}: the DUT answered {command!r} after {took_s:.1f} s, later than its "
+            f"{timeout_s:g} s timeout ({quote_lines(response.lines)}); the late reply was "
+            f"discarded, not taken for the next command's; {fix}"
+        )
 
     def handshake(self, expected_model: str | None, expected_mode: str) -> DutIdentity:
         """Name, profile and timestamp mode, checked against what the run needs."""
-        banner = self.channel.drain()
-        announced = None
-        for line in banner:
-            message = parse_line(line)
-            if isinstance(message, msg.TimestampMode):
-                announced = message.mode
-        name_reply = self._with_retries("name")
-        vendor_msg = name_reply.first(msg.Name)
-        if vendor_msg is None:
-            raise ProtocolError(
-                f"{self.device}: 'name' answered {list(name_reply.lines)!r}, not m-name-dut-[...]; "
-                "is this an MLPerf Tiny DUT?"
-            )
-        profile = self._with_retries("profile")
-        model = profile.first(msg.ModelId)
-        if model is None:
-            raise ProtocolError(
-                f"{self.device}: 'profile' gave no m-model-[...] line ({list(profile.lines)!r})"
-            )
-        if expected_model is not None and model.model_id != expected_model:
-            raise ConfigurationError(
-                f"{self.device}: the firmware runs model {model.model_id!r} but workload "
-                f"{expected_model!r} was asked for; flash the {expected_model} firmware or pass "
-                f"--workload {model.model_id}"
-            )
-        mode = announced or self._probe_timestamp_mode()
-        if mode != expected_mode:
-            raise ConfigurationError(
-                f"{self.device}: the firmware is built for {mode} mode "
-                f"(m-timestamp-mode-{mode}) but {expected_mode} mode was asked for; rebuild it "
-                f"with EE_CFG_ENERGY_MODE {1 if expected_mode == 'energy' else 0} or run "
-                f"--mode {'energy' if mode == 'energy' else 'performance'}"
-            )
-        return DutIdentity(vendor_msg.vendor, model.model_id, mode, tuple(profile.lines))
-
-    def _with_retries(self, command: str, attempts: int = 3) -> Response:
-        for attempt in range(attempts):
-            try:
-                return self.command(command)
-            except ResponseTimeout:
-                if attempt == attempts - 1:
-                    raise
-                self.channel.drain()
-        raise AssertionError("unreachable")
-
-    def _probe_timestamp_mode(self) -> str:
-        """Performance firmware answers ``timestamp`` with a lap line; energy firmware pulses."""
-        reply = self.command("timestamp")
-        return "performance" if reply.laps_us else "energy"
+        return handshake(self, expected_model, expected_mode)
 
     def load(self, data: bytes) -> None:
         commands = db_load_commands(data, self.channel.chunk_bytes)
@@ -246,13 +282,13 @@ class DutLink:
         expecting = first.first(msg.Expecting)
         if expecting is None or expecting.n_bytes != len(data):
             raise ProtocolError(
-                f"{self.device}: {commands[0]!r} answered {list(first.lines)!r}, "
+                f"{self.device}: {commands[0]!r} answered {quote_lines(first.lines)}, "
                 f"not m-[Expecting {len(data)} bytes]"
             )
         if first.warnings:
             raise ConfigurationError(
-                f"{self.device}: {first.warnings[0]} — the input ({len(data)} bytes) does not fit "
-                "the firmware's buffer; check that the workload matches the firmware"
+                f"{self.device}: {clip(first.warnings[0])} — the input ({len(data)} bytes) does "
+                "not fit the firmware's buffer; check that the workload matches the firmware"
             )
         done = False
         for chunk_command in commands[1:]:
@@ -269,14 +305,14 @@ class DutLink:
         response = self.command(command, timeout_s)
         if response.warnings:
             raise ConfigurationError(
-                f"{self.device}: {command!r}: the firmware warned {response.warnings[0]!r}; "
+                f"{self.device}: {command!r}: the firmware warned {quote(response.warnings[0])}; "
                 "the input size does not match the model"
             )
         results = response.results
         if results is None or response.first(msg.InferDone) is None:
             raise ProtocolError(
                 f"{self.device}: {command!r} ended without m-infer-done and m-results-[...] "
-                f"({list(response.lines)!r}); did the DUT reset?"
+                f"({quote_lines(response.lines)}); did the DUT reset?"
             )
         return InferReply(iterations, warmups, response.laps_us, results.values, response)
 

@@ -1,4 +1,9 @@
-"""Reading protocol lines from a pyserial port with a deadline on its clock, logging every byte."""
+"""Reading protocol lines from a pyserial port with a deadline on its clock, logging every byte.
+
+Memory stays bounded whatever the device sends: reads take at most ``READ_CHUNK`` bytes, a
+line keeps at most ``MAX_LINE_BYTES`` (head and tail, ``tinyjoule.device_text``), and the
+transcript keeps the same of each line (``LineCappedRecorder``).
+"""
 
 from __future__ import annotations
 
@@ -10,17 +15,19 @@ from serial import SerialBase, SerialException
 from tinyjoule.errors import DeviceConnectionError
 from tinyjoule.firmware_protocol.dut_codec import LineSplitter
 from tinyjoule.host.clock import clock_of
-from tinyjoule.host.transcript import Transcript
+from tinyjoule.host.transcript import LineCappedRecorder, Transcript
 
 POLL_S = 0.02
+READ_CHUNK = 1 << 16
+"""The most bytes taken in one read."""
 
 
-_TEXT_BYTES = frozenset(range(32, 127)) | {9, 10, 13, 0}
+_TEXT_BYTES = bytes(sorted(set(range(32, 127)) | {9, 10, 13, 0}))
 
 
 def garbage_bytes(data: bytes) -> int:
     """How many bytes of ``data`` a text protocol peer at the right baud would never send."""
-    return sum(1 for b in data if b not in _TEXT_BYTES)
+    return len(data.translate(None, _TEXT_BYTES))
 
 
 class LinePort:
@@ -31,9 +38,11 @@ class LinePort:
         self.device = device
         self.transcript = transcript
         self._splitter = LineSplitter()
+        self._recorder = LineCappedRecorder(transcript, device)
         self._lines: deque[str] = deque()
         self.garbage_bytes = 0
         self.clock = clock_of(port)
+        self.opened_s = self.clock.now()
         port.timeout = POLL_S
 
     def write(self, data: bytes) -> None:
@@ -53,13 +62,15 @@ class LinePort:
                 return None
             try:
                 waiting = self.port.in_waiting
-                data = self.port.read(max(1, waiting))
+                data = self.port.read(min(max(1, waiting), READ_CHUNK))
+                if data and not waiting and self.port.in_waiting:  # the rest of a burst
+                    data += self.port.read(min(self.port.in_waiting, READ_CHUNK - 1))
             except (SerialException, OSError) as exc:
                 raise DeviceConnectionError(
                     f"{self.device}: reading failed ({exc}); is the board still plugged in?"
                 ) from exc
             if data:
-                self.transcript.record(self.device, "<", data)
+                self._recorder.record(data)
                 self.garbage_bytes += garbage_bytes(data)
                 self._lines.extend(self._splitter.feed(data))
         return self._lines.popleft()
@@ -75,6 +86,12 @@ class LinePort:
             lines.append(line)
         return lines
 
+    @property
+    def cut_bytes(self) -> int:
+        """Bytes cut from over-long lines so far."""
+        return self._splitter.cut_bytes
+
     def close(self) -> None:
+        self._recorder.flush()
         with contextlib.suppress(SerialException, OSError):
             self.port.close()

@@ -39,6 +39,10 @@ from tinyjoule.host.measurement.trace_file import TraceWriter
 READ_POLL_S = 0.05
 STOP_TIMEOUT_S = 5.0
 BUFFER_WARNING_PERCENT = 80
+STALL_S = 1.0
+"""Seconds without a sample after which a monitor has stopped streaming (at least ten
+sample periods: a monitor streams continuously, whatever the DUT does)."""
+STALL_PERIODS = 10
 
 
 class MonitorPump:
@@ -61,6 +65,8 @@ class MonitorPump:
         self.max_buffer_percent = 0
         self._cycles = 0
         self.last_status_index: int | None = None  # monitors that report drops in status records
+        self.last_sample_s = clock.now()  # when the last sample arrived (or the pump started)
+        self.sample_rate_hz: float | None = None
         self._pending_drops: list[SampleDrop] = []
         self.error: TinyJouleError | None = None
         self._cond = clock.condition()
@@ -70,6 +76,7 @@ class MonitorPump:
         self._thread = threading.Thread(target=self._run, name="monitor-pump", daemon=True)
 
     def start(self) -> None:
+        self.last_sample_s = self.clock.now()
         self._running = True
         self._thread.start()
         self._reading.wait(STOP_TIMEOUT_S)  # the clock knows its reader from here on
@@ -103,6 +110,9 @@ class MonitorPump:
         with self._cond:
             for item in items:
                 if isinstance(item, SampleBlock):
+                    if len(item.samples):
+                        self.last_sample_s = self.clock.now()
+                        self.sample_rate_hz = item.sample_rate_hz
                     self.integrator.add(item)
                     if self.writer is not None:
                         self.writer.add_block(item)
@@ -211,6 +221,19 @@ class MonitorPump:
             index = self.integrator.end_index + EDGE_SAMPLE_OFFSET
             self.integrator.mark_event(index)
             return index
+
+    def stopped_streaming(self) -> str | None:
+        """``"<monitor> stopped streaming at sample N (no samples for S s)"`` when no sample
+        has arrived for ``STALL_S`` (and ten sample periods), else None."""
+        with self._cond:
+            silent_s = self.clock.now() - self.last_sample_s
+            rate = self.sample_rate_hz
+            if silent_s < max(STALL_S, STALL_PERIODS / rate if rate else 0.0):
+                return None
+            return (
+                f"{self.device} stopped streaming at sample {self.integrator.end_index} "
+                f"(no samples for {silent_s:.1f} s)"
+            )
 
     def dropped_between(self, start: int, end: int) -> int:
         with self._cond:

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from tinyjoule.device_text import MAX_MESSAGE_CHARS, clip
 from tinyjoule.host.results import json_text, results_txt
 from tinyjoule.host.results.provenance import software
 from tinyjoule.host.results.result_lines import (
@@ -54,7 +55,10 @@ class WorkloadRecord:
         self.save()
 
     def log(self, text: str) -> None:
-        self._log.write(f"{dt.datetime.now().isoformat(timespec='milliseconds')} {text}\n")
+        """One line of ``log.txt`` (clipped to ``MAX_MESSAGE_CHARS``: device text in it is
+        bounded, ``tinyjoule.device_text``)."""
+        stamp = dt.datetime.now().isoformat(timespec="milliseconds")
+        self._log.write(f"{stamp} {clip(text, MAX_MESSAGE_CHARS)}\n")
 
     def update(self, **fields: Any) -> None:
         self.data.update(fields)
@@ -101,6 +105,7 @@ class WorkloadRecord:
     def finish(self, error: str | None = None) -> None:
         self.data["complete"] = error is None
         if error is not None:
+            error = clip(error, MAX_MESSAGE_CHARS)
             self.data["error"] = error
             self.log(f"ERROR {error}")
         self.save()

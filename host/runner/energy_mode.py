@@ -119,6 +119,17 @@ class EnergyMeasurer:
                 "the USB bus"
             )
 
+    def _raise_if_stopped(self, infer: str, exc: MeasurementTimeout) -> None:
+        """A wait that timed out with no samples either: the monitor stopped streaming (not
+        a timestamp-wire fault), named with what to check."""
+        stopped = self.pump.stopped_streaming()
+        if stopped is not None:
+            raise MeasurementTimeout(
+                f"{stopped} during {infer}; check its USB cable and power (a loose cable, a "
+                "USB hub or the computer's power saving suspending it) and that no other "
+                "program opened it, then run again; the windows measured so far are kept"
+            ) from exc
+
     def before_infer(self) -> None:
         self.pump.sync()
         if self.consumed_events is None:
@@ -135,9 +146,11 @@ class EnergyMeasurer:
         assert self.consumed_events is not None, "before_infer() runs before every infer"
         first = self.consumed_events
         self.pump.sync()  # everything the monitor saw until m-ready is in
+        infer = f"'infer {reply.iterations} {reply.warmups}' on {name}"
         try:
             events = self.pump.wait_for_events(first + 2, EVENT_TIMEOUT_S)
         except MeasurementTimeout as exc:
+            self._raise_if_stopped(infer, exc)
             got = self.pump.event_count() - first
             raise MeasurementTimeout(
                 f"{self.pump.device}: 'infer {reply.iterations} {reply.warmups}' on {name} gave "
@@ -165,9 +178,13 @@ class EnergyMeasurer:
                 )
             if counter is not None:
                 self.last_counter = counter
-        energy = self.pump.window(
-            start.sample_index, end.sample_index, self.voltage_v, self.model, SAMPLES_TIMEOUT_S
-        )
+        try:
+            energy = self.pump.window(
+                start.sample_index, end.sample_index, self.voltage_v, self.model, SAMPLES_TIMEOUT_S
+            )
+        except MeasurementTimeout as exc:
+            self._raise_if_stopped(infer, exc)
+            raise
         truth = self.truth() if self.truth is not None else None
         window = EnergyWindow(name, reply.iterations, reply.warmups, energy, truth)
         self._check_drops(window)

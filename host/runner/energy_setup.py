@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from tinyjoule.device_text import clip
 from tinyjoule.errors import ConfigurationError
 from tinyjoule.host.bench.opening import OpenedBench
 from tinyjoule.host.measurement.pump import BUFFER_WARNING_PERCENT
@@ -54,8 +55,8 @@ def recorded_energy_bench(
             monitor={
                 "kind": monitor.info.kind,
                 "port": monitor.info.port,
-                "firmware": monitor.info.firmware_version,
-                "serial_number": monitor.info.serial_number,
+                "firmware": clip(monitor.info.firmware_version),
+                "serial_number": clip(monitor.info.serial_number or "") or None,
                 "sample_rate_hz": config.sample_rate_hz,
                 "output": config.output,
                 "stream_format": config.stream_format,

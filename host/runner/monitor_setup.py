@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tinyjoule.device_text import clip
 from tinyjoule.errors import ConfigurationError
 from tinyjoule.host.clock import SYSTEM_CLOCK
 from tinyjoule.host.instruments.base import EnergyMonitor, MonitorConfig, MonitorInfo
@@ -86,8 +87,8 @@ def energy_bench(
                 "supply_voltage_v": config.voltage_v,
                 "instrument": info.kind,
                 "instrument_port": info.port,
-                "instrument_firmware": info.firmware_version,
-                "instrument_serial": info.serial_number or "",
+                "instrument_firmware": clip(info.firmware_version),
+                "instrument_serial": clip(info.serial_number or ""),
                 "stream_format": config.stream_format,
                 "powers_target": info.powers_target,
             },

@@ -24,7 +24,7 @@ from tinyjoule.host.runner.energy_setup import note_buffer_load, recorded_energy
 from tinyjoule.host.runner.golden_check import GoldenCheck
 from tinyjoule.host.runner.performance_mode import run_performance
 from tinyjoule.host.runner.request import RunRequest
-from tinyjoule.host.runner.steps import Progress, checked_dut, progress_counter
+from tinyjoule.host.runner.steps import Progress, checked_dut, link_spec, progress_counter
 from tinyjoule.host.runner.sww_mode import run_stream
 from tinyjoule.host.runner.windows import WINDOW_COUNT
 from tinyjoule.tinyml_workloads.datasets import Dataset
@@ -93,7 +93,7 @@ def run_workload(
         record.update(provenance=_provenance(request, workload, dataset, bench, synthetic))
         if request.mode == "energy":
             return _run_energy_workload(request, workload, dataset, record, progress, bench)
-        with checked_dut(bench.link, request.mode, workload, record) as link:
+        with checked_dut(link_spec(bench, request), request.mode, workload, record) as link:
             if request.mode == "performance":
                 step = progress_counter(progress, workload.id, WINDOW_COUNT)
                 inputs = first_inputs(dataset, workload)
@@ -115,7 +115,7 @@ def _run_energy_workload(
     config = request.resolved_monitor_config()
     with (
         recorded_energy_bench(request, workload, record, bench) as monitor,
-        checked_dut(bench.link, "energy", workload, record) as link,
+        checked_dut(link_spec(bench, request), "energy", workload, record) as link,
     ):
         truth = None
         if bench.truth is not None:

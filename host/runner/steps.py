@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
+from tinyjoule.device_text import clip
 from tinyjoule.host.bench.dut import open_dut
 from tinyjoule.host.bench.spec import BenchSpec
 from tinyjoule.host.link.dut_link import DutLink
 from tinyjoule.host.results.session import WorkloadRecord
 from tinyjoule.tinyml_workloads.workloads import Workload
 
+if TYPE_CHECKING:
+    from tinyjoule.host.bench.opening import OpenedBench
+    from tinyjoule.host.runner.request import RunRequest
+
 Progress = Callable[[str, int, int], None]  # (label, done, total)
+PROFILE_LINES = 16
+"""The most lines of the DUT's ``profile`` reply kept in results.json (the reference: 3)."""
 
 
 @contextmanager
@@ -23,16 +32,19 @@ def checked_dut(
     try:
         timestamp_mode = "energy" if mode == "energy" else "performance"
         identity = link.handshake(workload.id, timestamp_mode)
+        vendor, model = clip(identity.vendor), clip(identity.model_id)
         record.update(
             dut={
-                "vendor": identity.vendor,
-                "model": identity.model_id,
+                "vendor": vendor,
+                "model": model,
                 "timestamp_mode": identity.timestamp_mode,
-                "profile_reply": list(identity.profile_lines),
+                "profile_reply": [clip(line) for line in identity.profile_lines[:PROFILE_LINES]],
                 "device": link.device,
             }
         )
-        record.log(f"DUT {identity.vendor} runs {identity.model_id} ({timestamp_mode} mode)")
+        for note in identity.notes:
+            record.log(note)
+        record.log(f"DUT {vendor} runs {model} ({timestamp_mode} mode)")
         yield link
     finally:
         link.close()
@@ -49,3 +61,11 @@ def progress_counter(progress: Progress, label: str, total: int) -> Callable[[],
         progress(label, done, total)
 
     return step
+
+
+def link_spec(bench: OpenedBench, request: RunRequest) -> BenchSpec:
+    """The bench's DUT link, with the reply timeout the user gave (a backend's has none)."""
+    timeout = request.bench.dut_reply_timeout_s
+    if timeout is None or bench.link.dut_reply_timeout_s is not None:
+        return bench.link
+    return replace(bench.link, dut_reply_timeout_s=timeout)

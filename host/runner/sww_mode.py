@@ -27,7 +27,7 @@ from tinyjoule.host.results.session import WorkloadRecord
 from tinyjoule.host.runner.datasets import clip_list
 from tinyjoule.host.runner.energy_setup import note_buffer_load, recorded_energy_bench
 from tinyjoule.host.runner.request import RunRequest
-from tinyjoule.host.runner.steps import Progress, progress_counter
+from tinyjoule.host.runner.steps import Progress, link_spec, progress_counter
 from tinyjoule.host.runner.sww_energy import StreamEnergy, StreamEnergyMeter, pulse_warning
 from tinyjoule.tinyml_workloads.sww_clips import OFFICIAL_LONG_WAKEWORDS, Clip, ClipList
 from tinyjoule.tinyml_workloads.sww_scoring import (
@@ -137,7 +137,9 @@ def _stream(
     bench: OpenedBench,
     meter: StreamEnergyMeter | None,
 ) -> dict[str, Any]:
-    link = SwwLink(open_dut(bench.link, request.mode, workload, record.transcript).channel)
+    link = SwwLink(
+        open_dut(link_spec(bench, request), request.mode, workload, record.transcript).channel
+    )
     try:
         vendor, model = link.identify(workload.id)
         record.update(dut={"vendor": vendor, "model": model, "device": link.device})

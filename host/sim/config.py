@@ -9,8 +9,17 @@ them through the bench description alone::
     sim://?profile=board.toml               another board profile (clock, currents, ...)
     sim://?fault=reset@150                  the DUT reboots at its 151st command
     sim://?fault=silent@12                  ... or stops answering after its 12th
+    sim://?fault=longline@71:10485760       ... answers its 72nd with one 10 MB line that
+                                            ends in m-ready (a runaway print)
+    sim://?fault=late@0:5.5                 ... answers its first command 5.5 s late
+    sim://?io=none&fault=banner_on_open:2   ... reboots when its port opens (DTR), its boot
+                                            banner 2 s later
     sim://?monitor_fault=drop:5@36000       the monitor loses 5 samples after 36000
     sim://?monitor_fault=overrun@40000      ... overruns, or unplug@N, silent, stale
+    sim://?monitor_fault=stop@40000         ... stops streaming after 40000 samples (hangs:
+                                            its port stays open and says nothing more)
+    sim://?monitor_fault=refuse:pwr on      ... (LPM01A) refuses every command that starts
+                                            with 'pwr on' (error + Error detail)
     sim://?pin_fault=7:skip,6:double        timestamp pulse 7 never arrives, 6 doubles
     sim://?model_fault=scale:1.5            the DUT's outputs come out 1.5 times too large
     sim://?model_fault=roll:1               ... or shifted by one class (a label mix-up)
@@ -35,8 +44,10 @@ from tinyjoule.host.sim.board_profile import REFERENCE_BOARD, BoardProfile
 from tinyjoule.tinyml_workloads.workloads import Workload, get_workload
 
 IO_MANAGER_KINDS = ("arduino", "h573")
-DUT_FAULTS = ("silent", "reset")
-MONITOR_FAULTS = ("silent", "stale", "overrun", "drop", "unplug")
+DUT_FAULTS = ("silent", "reset", "longline", "late", "banner_on_open")
+_VALUED = ("longline", "late")
+_AFTER_FAULTS = ("silent", "reset", "longline", "late")
+MONITOR_FAULTS = ("silent", "stale", "overrun", "drop", "unplug", "stop", "refuse")
 PIN_FAULTS = ("skip", "double")
 MODEL_FAULTS = ("scale", "roll", "nan")
 SWW_FAULTS = ("unwired", "short")
@@ -61,23 +72,32 @@ class SwwOptions:
 @dataclass(frozen=True, slots=True)
 class SimFault:
     """A DUT fault: after ``after_commands`` commands have reached the DUT, it goes
-    ``"silent"`` (answers nothing more) or ``"reset"`` (reboots while running the next
-    command, printing its boot banner)."""
+    ``"silent"`` (answers nothing more), ``"reset"`` (reboots while running the next
+    command, printing its boot banner), ``"longline"`` (answers the next command with one
+    line of ``value`` bytes ending in ``m-ready``, a runaway print, and nothing else) or
+    ``"late"`` (busy for ``value`` seconds before it runs the next command). A
+    ``"banner_on_open"`` board resets whenever its port is opened (through ``sim://``) and
+    prints its boot banner ``value`` seconds later; what arrives before is lost."""
 
     kind: str
-    after_commands: int
+    after_commands: int = 0
+    value: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
 class MonitorFault:
     """A simulated-monitor fault: ``"silent"`` (never answers), ``"stale"`` (still streaming
     from an earlier run when the host opens it), ``"overrun"`` or ``"drop"`` (``count``
-    samples lost) after ``after_samples`` samples, or ``"unplug"`` (the port goes away once
-    ``after_samples`` samples have streamed)."""
+    samples lost) after ``after_samples`` samples, ``"unplug"`` (the port goes away once
+    ``after_samples`` samples have streamed), ``"stop"`` (the instrument hangs after
+    ``after_samples`` samples: no sample, event or reply more, its port still open) or
+    ``"refuse"`` (a text-command instrument answers every command starting with ``command``
+    with an error)."""
 
     kind: str
     after_samples: int = 0
     count: int = 0
+    command: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,15 +181,48 @@ def _count(url: str, text: str, what: str) -> int:
     return value
 
 
+_DUT_FAULT_FORMS = (
+    "silent@N, reset@N, longline@N:BYTES, late@N:SECONDS (N commands first) or "
+    "banner_on_open:SECONDS"
+)
+
+
+def _seconds(url: str, text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise _bad(url, f"{what} must be a number of seconds, not {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise _bad(url, f"{what} must be a finite number of seconds >= 0, not {text!r}")
+    return value
+
+
 def _dut_fault(url: str, text: str) -> SimFault:
-    kind, _, after = text.partition("@")
-    if kind not in DUT_FAULTS or not after:
-        raise _bad(url, f"fault={text!r}: use silent@N or reset@N (N commands first)")
-    return SimFault(kind, _count(url, after, "the command count"))
+    if text.startswith("banner_on_open:"):
+        return SimFault("banner_on_open", 0, _seconds(url, text.partition(":")[2], "the delay"))
+    kind, _, rest = text.partition("@")
+    after, _, value = rest.partition(":")
+    if kind not in _AFTER_FAULTS or not after or bool(value) != (kind in _VALUED):
+        raise _bad(url, f"fault={text!r}: use {_DUT_FAULT_FORMS}")
+    count = _count(url, after, "the command count")
+    if kind == "longline":
+        size = _count(url, value, "the line's length in bytes")
+        if size < len("m-ready"):
+            raise _bad(url, f"fault={text!r}: the line must hold at least the 7 bytes of m-ready")
+        return SimFault(kind, count, size)
+    if kind == "late":
+        return SimFault(kind, count, _seconds(url, value, "the delay"))
+    return SimFault(kind, count)
 
 
 def _monitor_fault(url: str, text: str) -> MonitorFault:
-    """``KIND[:COUNT][@AFTER]``: e.g. ``drop:5@36000``, ``overrun@40000``, ``silent``."""
+    """``KIND[:COUNT][@AFTER]``: e.g. ``drop:5@36000``, ``overrun@40000``, ``silent``; or
+    ``refuse:COMMAND`` (``refuse:pwr on``)."""
+    if text.startswith("refuse:"):
+        command = " ".join(text.partition(":")[2].split())
+        if not command:
+            raise _bad(url, "monitor_fault=refuse needs a command: refuse:COMMAND (refuse:pwr on)")
+        return MonitorFault("refuse", command=command)
     head, _, after = text.partition("@")
     kind, _, count = head.partition(":")
     if kind not in MONITOR_FAULTS:

@@ -89,9 +89,20 @@ class SimulatedDut:
         self.power.set_current(self.time_s, self.profile.idle_current_a)
         self.firmware.boot()
 
-    def receive(self, data: bytes, arrival_s: float) -> None:
+    def print_raw(self, data: bytes, at_s: float) -> None:
+        """The board prints ``data`` from ``at_s`` on, outside the firmware's protocol (a
+        fault: a runaway print)."""
+        self.time_s = max(self.time_s, at_s)
+        self.emit(data)
+
+    def receive(self, data: bytes, arrival_s: float, busy_s: float = 0.0) -> None:
+        """Bytes from the host, all in at ``arrival_s``; with ``busy_s`` (a fault) the CPU is
+        busy that long before the firmware reads them."""
         self._draw(arrival_s - len(data) * self.byte_time_s(), arrival_s, "uart")
         self.time_s = max(self.time_s, arrival_s)
+        if busy_s > 0:
+            self._draw(self.time_s, self.time_s + busy_s, "active")
+            self.time_s += busy_s
         self.firmware.receive(data)
 
     def _draw(self, start_s: float, end_s: float, state: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -28,12 +29,13 @@ class HostPort:
     def deliver(self, data: bytes, arrival_s: float) -> None:
         self._chunks.append((arrival_s, data))
 
-    def take(self, size: int, host_baud: int) -> tuple[bytes, float]:
-        """Up to ``size`` bytes as a host UART at ``host_baud`` sees them, and the arrival
-        time of the last byte taken (or -1 when there was none)."""
+    def take(self, size: int, host_baud: int, until_s: float = math.inf) -> tuple[bytes, float]:
+        """Up to ``size`` bytes that have arrived by ``until_s``, as a host UART at
+        ``host_baud`` sees them, and the arrival time of the last byte taken (or -1 when
+        there was none). Bytes arriving later are still on the wire: they stay."""
         out = bytearray()
         last_s = -1.0
-        while self._chunks and len(out) < size:
+        while self._chunks and len(out) < size and self._chunks[0][0] <= until_s:
             arrival_s, chunk = self._chunks.popleft()
             room = size - len(out)
             if len(chunk) > room:
@@ -43,8 +45,16 @@ class HostPort:
             last_s = arrival_s
         return garble(bytes(out), self.link_baud, host_baud), last_s
 
-    def waiting(self) -> int:
-        return sum(len(c) for _, c in self._chunks)
+    def waiting(self, by_s: float = math.inf) -> int:
+        """Bytes that have arrived by ``by_s`` (chunks arrive in time order)."""
+        total = 0
+        for arrival_s, chunk in self._chunks:
+            if arrival_s > by_s:
+                break
+            total += len(chunk)
+        return total
 
-    def clear(self) -> None:
-        self._chunks.clear()
+    def clear(self, by_s: float = math.inf) -> None:
+        """Drop the bytes that have arrived by ``by_s``."""
+        while self._chunks and self._chunks[0][0] <= by_s:
+            self._chunks.popleft()

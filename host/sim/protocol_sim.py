@@ -10,6 +10,7 @@ this module through ``sim.backend.SimBackend.serial_handler_package``.
 from __future__ import annotations
 
 import itertools
+import math
 import threading
 import urllib.parse
 
@@ -87,6 +88,7 @@ class Serial(SerialBase):
         self._bench = bench
         self._bench_port = port
         self.is_open = True
+        bench.host_opened(port)
 
     def close(self) -> None:
         self.is_open = False
@@ -109,13 +111,16 @@ class Serial(SerialBase):
     def read(self, size: int = 1) -> bytes:
         self._check_open()
         looked_s = self._bench.clock.now()
-        data = self._bench.host_read(self._bench_port, size, self.baudrate)
+        within = math.inf if self._timeout is None else self._timeout
+        data = self._bench.host_read(self._bench_port, size, self.baudrate, within)
         if not data and self._timeout:
-            # Nothing had arrived when it looked: the read timeout passes on the bench's clock,
-            # as it would on a real port (a reader thread waits for the clock to move past
-            # the time it looked, so time that passed since is never skipped).
+            # Nothing arrives within the read timeout: it passes on the bench's clock, as it
+            # would on a real port. A reader thread waits for the clock to move past the time
+            # it looked (time that passed since is never skipped), then looks again at what
+            # its instrument streamed meanwhile; a DUT port has already looked that far.
             self._bench.clock.sleep(self._timeout, since_s=looked_s)
-            data = self._bench.host_read(self._bench_port, size, self.baudrate)
+            if self._bench_port == "monitor":
+                data = self._bench.host_read(self._bench_port, size, self.baudrate)
         return data
 
     def write(self, data: bytes) -> int:

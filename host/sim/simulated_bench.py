@@ -6,12 +6,15 @@ captures the DUT's wake-word and processing pins (``firmware_protocol.interface_
 
 The host is modelled as infinitely quick: it writes at the virtual time at which it read the
 last byte it has seen. Every write runs the whole causal chain at once (bytes crossing links
-at their baud, the DUT running commands, the IO manager relaying lines), so reads never wait:
-reading bytes moves the bench's clock (``sim.virtual_clock``) to when they arrived.
+at their baud, the DUT running commands, the IO manager relaying lines). A read takes the
+bytes that arrive within its timeout and moves the bench's clock (``sim.virtual_clock``) to
+when they did; bytes still on the wire after that are not there yet, as on a real port, so
+a host that gives up at its deadline does not see a late reply early.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +38,13 @@ from tinyjoule.tinyml_workloads.reference import ReferenceModel
 from tinyjoule.tinyml_workloads.workloads import get_workload
 
 IO_MANAGER_HOST_BAUD = 115200
+
+
+def runaway_line(size: int) -> bytes:
+    """A line of ``size`` bytes ending in ``m-ready`` (then ``\\r\\n``): a results line the
+    firmware never stopped printing, the way a missing terminator in a print loop looks."""
+    body = b"m-results-[" + b"0.000," * (size // 6 + 1)
+    return body[: size - len(b"m-ready")] + b"m-ready\r\n"
 
 
 def faulty_prediction(
@@ -81,9 +91,16 @@ class SimulatedBench:
                 "front of the DUT (it plays the audio and records the detections); use "
                 "io=h573 or io=auto"
             )
+        fault = config.fault
+        if fault is not None and fault.kind == "banner_on_open" and config.io_manager:
+            raise ConfigurationError(
+                "simulated bench: fault=banner_on_open is a DUT that resets when its own port "
+                "opens; it needs io=none (the host opens the IO manager's port, not the DUT's)"
+            )
         self.config = config
         self._commands_seen = 0
         self._fault_done = False
+        self._in_reset_until = -1.0  # the DUT ignores what arrives until then
         self.lock = threading.RLock()
         model_path = config.model_path or self.workload.standin_model_path
         self.model = ReferenceModel(model_path, self.workload)
@@ -166,14 +183,21 @@ class SimulatedBench:
     # -- wiring -----------------------------------------------------------------------------
     def _to_dut(self, data: bytes, arrival_s: float) -> None:
         fault = self.config.fault
-        if fault is not None:
+        if arrival_s < self._in_reset_until:
+            return  # the MCU is held in reset or still in its bootloader
+        if fault is not None and fault.kind != "banner_on_open":
             self._commands_seen += data.count(b"%")
             if self._commands_seen > fault.after_commands:
                 if fault.kind == "silent":
                     return
                 if not self._fault_done:
                     self._fault_done = True
-                    self.dut.boot(arrival_s)
+                    if fault.kind == "longline":
+                        self.dut.print_raw(runaway_line(int(fault.value)), arrival_s)
+                    elif fault.kind == "late":
+                        self.dut.receive(data, arrival_s, busy_s=fault.value)
+                    else:
+                        self.dut.boot(arrival_s)
                     return
         self.dut.receive(data, arrival_s)
 
@@ -191,6 +215,20 @@ class SimulatedBench:
         self._io_dut_line.baud = self.io_manager.dut_baud
 
     # -- host side --------------------------------------------------------------------------
+    def host_opened(self, port: str) -> None:
+        """The host opened ``port``. A ``banner_on_open`` board resets (its USB bridge pulls
+        the reset line, as DTR does on many boards): what it sent before is lost, and it
+        boots, banner and all, the fault's seconds later."""
+        fault = self.config.fault
+        if fault is None or fault.kind != "banner_on_open" or port != "dut":
+            return
+        with self.lock:
+            now = self.clock.now()
+            boot_s = now + fault.value
+            self.ports[port].clear()
+            self._in_reset_until = boot_s
+            self.scheduler.at(boot_s, lambda: self.dut.boot(boot_s))
+
     @property
     def host_time_s(self) -> float:
         return self.clock.now()
@@ -207,25 +245,30 @@ class SimulatedBench:
             line.send(garble(data, host_baud, line.baud), self.clock.now())
             self.scheduler.run()
 
-    def host_read(self, port: str, size: int, host_baud: int) -> bytes:
+    def host_read(self, port: str, size: int, host_baud: int, within_s: float = math.inf) -> bytes:
+        """Up to ``size`` bytes that arrive within ``within_s`` from now (the clock moves to
+        when they did), ``b""`` if none does."""
         with self.lock:
             if port == "monitor":
                 assert self.monitor is not None
                 return self.monitor.read(size)
-            data, last_s = self.ports[port].take(size, host_baud)
+            horizon = self.clock.now() + within_s
+            self.scheduler.run(horizon)  # what happens by then without the host (a boot)
+            data, last_s = self.ports[port].take(size, host_baud, horizon)
         self.clock.advance_to(last_s)
         return data
 
     def host_waiting(self, port: str) -> int:
+        """Bytes that have arrived by now."""
         with self.lock:
             if port == "monitor":
                 assert self.monitor is not None
                 return self.monitor.waiting()
-            return self.ports[port].waiting()
+            return self.ports[port].waiting(self.clock.now())
 
     def host_flush_input(self, port: str) -> None:
         with self.lock:
-            self.ports[port].clear()
+            self.ports[port].clear(self.clock.now())
 
     def monitor_driver_options(self) -> dict:
         return {} if self.monitor is None else self.monitor.driver_options()

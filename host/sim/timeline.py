@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 BITS_PER_BYTE = 10  # 8N1: start bit, 8 data bits, stop bit
+PIECE_BYTES = 4096
+"""A longer send arrives in pieces of this size, each when its last byte has."""
 
 
 def byte_time_s(baud: int) -> float:
@@ -30,9 +33,10 @@ class Scheduler:
     def at(self, time_s: float, action: Callable[[], None]) -> None:
         heapq.heappush(self._queue, (time_s, next(self._counter), action))
 
-    def run(self) -> None:
-        """Run every pending action, including those the actions schedule."""
-        while self._queue:
+    def run(self, until_s: float = math.inf) -> None:
+        """Run every pending action due by ``until_s`` (all by default), including those
+        the actions schedule."""
+        while self._queue and self._queue[0][0] <= until_s:
             time_s, _, action = heapq.heappop(self._queue)
             self.now_s = max(self.now_s, time_s)
             action()
@@ -43,7 +47,8 @@ class UartLine:
     """One direction of a serial link: bytes leave one at a time at ``baud``.
 
     ``send`` returns the time the last byte has arrived, and schedules the delivery of the
-    chunk to ``deliver`` at that time. The line is busy until then; a later send queues.
+    chunk to ``deliver`` at that time (a long chunk in pieces of ``PIECE_BYTES``, each when
+    its last byte has arrived). The line is busy until then; a later send queues.
     """
 
     scheduler: Scheduler
@@ -55,7 +60,11 @@ class UartLine:
         if not data:
             return start_s
         begin = max(start_s, self.busy_until_s)
-        end = begin + len(data) * byte_time_s(self.baud)
+        step = byte_time_s(self.baud)
+        end = begin
+        for offset in range(0, len(data), PIECE_BYTES):
+            piece = data[offset : offset + PIECE_BYTES]
+            end = begin + (offset + len(piece)) * step
+            self.scheduler.at(end, lambda piece=piece, end=end: self.deliver(piece, end))
         self.busy_until_s = end
-        self.scheduler.at(end, lambda: self.deliver(data, end))
         return end

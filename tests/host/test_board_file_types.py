@@ -136,3 +136,12 @@ def test_any_value_anywhere_gives_a_bench_or_a_clear_error(
     assert isinstance(spec, BenchSpec)
     assert all(isinstance(v, int) and v > 0 for v in spec.dut_baud.values())
     assert all(isinstance(u, str) for u in (spec.dut_url, spec.io_url, spec.bench_url) if u)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "true", '"12"'])
+def test_a_reply_timeout_that_is_no_time_is_refused(tmp_path: Path, value: str) -> None:
+    """An infinite or NaN timeout would be a wait with no end."""
+    board = tmp_path / "b.toml"
+    board.write_text(f'[dut]\nport = "x"\nreply_timeout_s = {value}\n')
+    with pytest.raises(ConfigurationError, match=r"reply_timeout_s = .* must be a positive"):
+        load_board_file(board)

@@ -67,13 +67,33 @@ class SerialMonitorDevice(ABC):
     def inject_overrun(self, after_samples: int) -> None:
         """Overrun the device buffer after ``after_samples`` samples."""
 
+    def inject_refusal(self, command: str) -> None:
+        """Answer every command that starts with ``command`` with an error. Optional for a
+        simulator (instruments with text commands)."""
+        raise ConfigurationError(
+            f"simulated {type(self).__name__}: cannot simulate a 'refuse' fault (it has no text "
+            "commands to refuse); use overrun, drop, stale, silent or unplug"
+        )
+
+    def inject_stop(self, after_samples: int) -> None:
+        """Hang after ``after_samples`` samples: nothing more is sent, commands are ignored.
+        Optional for a simulator (the built-in ones have it)."""
+        raise ConfigurationError(
+            f"simulated {type(self).__name__}: cannot simulate a 'stop' fault; use overrun, "
+            "drop, stale, silent or unplug"
+        )
+
     def apply_fault(self, fault: Any) -> None:
         if fault.kind == "overrun":
             self.inject_overrun(fault.after_samples)
         elif fault.kind == "drop":
             self.inject_drop(fault.after_samples, fault.count)
+        elif fault.kind == "stop":
+            self.inject_stop(fault.after_samples)
+        elif fault.kind == "refuse":
+            self.inject_refusal(fault.command)
         else:
             raise ConfigurationError(
                 f"simulated {type(self).__name__}: cannot simulate a {fault.kind!r} fault; "
-                "use overrun, drop, stale, silent or unplug"
+                "use overrun, drop, stop, stale, silent or unplug"
             )

@@ -16,7 +16,8 @@ Current sample n is the exact mean current over base samples [n·D, (n+1)·D) pl
 Gaussian noise; voltage is ``front_end.supply_voltage_v()`` plus noise: the JS220 measures the
 board's supply, it does not provide it. The timestamp pin idles high and is wired to GPI
 ``pin_channel``; a bit shows the pin's level at its base sample. ``inject_gap`` withholds
-samples on every signal, as a USB drop does, so the next message's ``sample_id`` jumps.
+samples on every signal, as a USB drop does, so the next message's ``sample_id`` jumps; a
+gap that never ends is an instrument that stopped streaming (``monitor_fault=stop@N``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ SIGNALS = {"s/i": (1, 0), "s/v": (2, 0), **{f"s/gpi/{n}": (5, n) for n in (0, 1,
 MESSAGE_SAMPLES = 4096  # float samples per message at most
 MESSAGE_BYTES = 1 << 15  # GPI bytes per message at most (131 ms at 2 MHz)
 MAX_STEP_BASE = 1 << 22  # base samples per delivery step (2.1 s; 512 kB of GPI bits)
+STOP_GAP_SAMPLES = 1 << 50  # a gap no run outlasts: the instrument stopped (``stop``)
 _TIME64_PER_S = 1 << 30
 _ERR_PARAMETER_INVALID, _ERR_NOT_FOUND, _ERR_IN_USE, _ERR_CLOSED = 5, 16, 21, 22
 
@@ -53,12 +55,14 @@ Callback = Callable[[str, Any], None]
 @dataclass(slots=True)
 class _Port:
     """One enabled signal: ``next`` is the number of its next sample (output rate for i/v,
-    bit for GPI); ``level`` is the GPI level before it."""
+    bit for GPI); ``level`` is the GPI level before it, unknown after withheld bits
+    (``after_gap``: the edges in a gap were not seen)."""
 
     subtopic: str
     decimate: int
     next: int
     level: int = 1
+    after_gap: bool = False
 
 
 def pack_levels(n_bits: int, level: int, steps: list[tuple[int, int]]) -> np.ndarray:
@@ -91,10 +95,14 @@ class SimulatedJs220Driver:
         )
 
     def apply_fault(self, fault: Any) -> None:
+        if fault.kind == "stop":  # a gap that never ends: no sample, no GPI bit more
+            self.inject_gap(fault.after_samples, STOP_GAP_SAMPLES)
+            return
         if fault.kind != "drop":
             raise ConfigurationError(
-                f"the simulated JS220 cannot simulate a {fault.kind!r} fault; only 'drop' "
-                "(and silent, stale, unplug, which it does not have: it is not a serial port)"
+                f"the simulated JS220 cannot simulate a {fault.kind!r} fault; only 'drop' and "
+                "'stop' (and silent, stale, unplug, which it does not have: it is not a serial "
+                "port)"
             )
         self.inject_gap(fault.after_samples, fault.count)
 
@@ -381,9 +389,11 @@ class SimulatedJs220Driver:
         out = []
         wired = port.subtopic == f"s/gpi/{self.pin_channel}"
         runs = self._runs(port.next, end, 1, 8)
+        consumed = port.next + (end - port.next) // 8 * 8  # whole bytes, withheld ones too
         for a, b in runs:
-            if wired and a != port.next:  # after a gap: the edges in it were not seen
+            if wired and (a != port.next or port.after_gap):  # the edges in a gap: unseen
                 port.level = self._level_at(a)
+                port.after_gap = False
             for first in range(a, b, MESSAGE_BYTES * 8):
                 n_bits = min(MESSAGE_BYTES * 8, b - first)
                 steps = self._pin_steps(port, first, first + n_bits) if wired else []
@@ -392,8 +402,9 @@ class SimulatedJs220Driver:
                 if steps:
                     port.level = steps[-1][1]
                 out.append((port.subtopic, value))
-        if runs:
-            port.next = runs[-1][1]
+            port.next = b
+        if consumed > port.next:  # bits withheld up to the end: taken, as a stopped instrument's
+            port.next, port.after_gap = consumed, True
         return out
 
     def _pin_steps(self, port: _Port, first: int, end: int) -> list[tuple[int, int]]:

@@ -31,7 +31,8 @@ Stream conventions (the decoders in ``tinyjoule.host.instruments`` rely on them)
   what the host has not yet taken with ``output``; None (default) reports 0 % and never
   overruns. A full buffer ends the acquisition with an overrun error record.
 - ``inject_drop`` withholds samples while stamps keep the true count; ``inject_overrun``
-  forces the overrun error record. bin_hexa streams start with an 0xF7 voltage frame.
+  forces the overrun error record; ``inject_stop`` hangs the board after a sample count (no
+  sample, record or reply more). bin_hexa streams start with an 0xF7 voltage frame.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class _Acquisition:
 class _Injections:
     drops: list[tuple[int, int]] = field(default_factory=list)
     overrun_at: int | None = None
+    stop_at: int | None = None
 
 
 class SimulatedLpm01a(PowerShieldSettings, SerialMonitorDevice):
@@ -121,9 +123,17 @@ class SimulatedLpm01a(PowerShieldSettings, SerialMonitorDevice):
         """Samples of the running acquisition already handed to the host."""
         return 0 if self._acq is None else self._acq.taken_k
 
+    @property
+    def hung(self) -> bool:
+        """Stopped by ``inject_stop``: it sends nothing more and ignores commands."""
+        stop, acq = self._inject.stop_at, self._acq
+        return stop is not None and acq is not None and acq.next_k >= stop
+
     def receive(self, data: bytes, now_s: float) -> None:
         """Host bytes arriving at ``now_s``; replies are queued for ``output``."""
         self._render(now_s)
+        if self.hung:
+            return
         self._inbuf += bytes(data)
         while b"\n" in self._inbuf:
             line, self._inbuf = self._inbuf.split(b"\n", 1)
@@ -152,6 +162,10 @@ class SimulatedLpm01a(PowerShieldSettings, SerialMonitorDevice):
     def inject_overrun(self, after_samples: int) -> None:
         """End the acquisition with an overrun error record after ``after_samples`` samples."""
         self._inject.overrun_at = after_samples
+
+    def inject_stop(self, after_samples: int) -> None:
+        """Hang once ``after_samples`` samples are out: nothing more, not even replies."""
+        self._inject.stop_at = after_samples
 
     def _cmd_start(self, text: str, args: list[str], now_s: float) -> None:
         s = self.settings
@@ -210,6 +224,8 @@ class SimulatedLpm01a(PowerShieldSettings, SerialMonitorDevice):
             k_end = min(k_end, acq.next_k + max(1, max_bytes // per_sample))
         if acq.total is not None:
             k_end = min(k_end, acq.total)
+        if self._inject.stop_at is not None:
+            k_end = min(k_end, self._inject.stop_at)
         overrun = self._overrun_index(acq)
         if overrun is not None:
             k_end = min(k_end, overrun)

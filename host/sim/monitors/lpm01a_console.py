@@ -10,6 +10,8 @@ from typing import Any
 from tinyjoule.firmware_protocol import lpm01a_commands as commands
 from tinyjoule.host.sim.analog import set_supply
 
+REFUSED_DETAIL = "command refused (tinyjoule simulator: monitor_fault=refuse)"
+
 
 @dataclass(slots=True)
 class DeviceSettings:
@@ -42,6 +44,7 @@ class PowerShieldSettings:
     _queue: list[bytes]
     _acq: Any
     _reset: Any  # the device's power-up reset (``psrst``)
+    refused = ""  # commands starting with this are refused (``inject_refusal``)
 
     @property
     def voltage_v(self) -> float:
@@ -65,7 +68,15 @@ class PowerShieldSettings:
         self._queue.append(b"\r\n" + commands.PROMPT.encode() + f"error {text}\r\n".encode())
         self._reply(f"Error detail: {detail}")
 
+    def inject_refusal(self, command: str) -> None:
+        """Refuse every command that starts with ``command`` (``monitor_fault=refuse:...``)."""
+        self.refused = command
+
     def _command(self, text: str, now_s: float) -> None:
+        refused = self.refused
+        if refused and (text == refused or text.startswith(refused + " ")):
+            self._error(text, REFUSED_DETAIL)
+            return
         name, _, rest = text.partition(" ")
         args = rest.split()
         handler = getattr(self, f"_cmd_{name}", None)

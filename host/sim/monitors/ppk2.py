@@ -27,7 +27,8 @@ Stream model (the decoder in ``tinyjoule.host.instruments.ppk2_decoder`` relies 
   decoder's event index is the LPM01A simulator's (edge during sample k -> index k + 1).
 - Counter: bits 18-23 count every sample the device produces, mod 64, from power-up (not
   reset by ``0x06``). ``inject_drop`` / ``inject_overrun`` withhold samples, leaving a
-  counter gap; the PPK2 reports nothing else.
+  counter gap; the PPK2 reports nothing else. ``inject_stop`` hangs it after a sample count
+  (nothing more is sent, commands are ignored).
 
 The metadata reply imitates a real dump (spec 3.3); ``inject_calibration`` corrupts it as
 users have seen: ``"missing"`` (only ``END``), ``"zero"`` (R0-R4 = 0), ``"erased"``
@@ -93,6 +94,7 @@ class _Acquisition:
 @dataclass(slots=True)
 class _Injections:
     drops: list[tuple[int, int]] = field(default_factory=list)
+    stop_at: int | None = None
 
 
 class SimulatedPpk2(SerialMonitorDevice):
@@ -147,9 +149,17 @@ class SimulatedPpk2(SerialMonitorDevice):
         """Samples of the running acquisition already handed to the host."""
         return 0 if self._acq is None else self._acq.taken_k
 
+    @property
+    def hung(self) -> bool:
+        """Stopped by ``inject_stop``: it sends nothing more and ignores commands."""
+        stop, acq = self._inject.stop_at, self._acq
+        return stop is not None and acq is not None and acq.next_k >= stop
+
     def receive(self, data: bytes, now_s: float) -> None:
         """Host bytes arriving at ``now_s``; the stream is rendered up to then first."""
         self._render(now_s)
+        if self.hung:
+            return
         self._inbuf += bytes(data)
         while self._inbuf:
             op = self._inbuf[0]
@@ -182,6 +192,10 @@ class SimulatedPpk2(SerialMonitorDevice):
     def inject_overrun(self, after_samples: int) -> None:
         """A full device buffer: ``OVERRUN_DROP`` samples lost after ``after_samples``."""
         self.inject_drop(after_samples, OVERRUN_DROP)
+
+    def inject_stop(self, after_samples: int) -> None:
+        """Hang once ``after_samples`` samples are out: nothing more, commands ignored."""
+        self._inject.stop_at = after_samples
 
     def inject_calibration(self, kind: str | None) -> None:
         """Corrupt the metadata reply: one of ``CALIBRATION_FAULTS``, or None to repair it."""
@@ -263,6 +277,8 @@ class SimulatedPpk2(SerialMonitorDevice):
         k_end = math.floor((until_s - acq.t0) * SAMPLE_RATE_HZ + 1e-9)
         if max_bytes is not None:
             k_end = min(k_end, acq.next_k + max(1, max_bytes // 4))
+        if self._inject.stop_at is not None:
+            k_end = min(k_end, self._inject.stop_at)
         while k_end > acq.next_k:  # in cache-sized blocks
             k1 = min(k_end, acq.next_k + RENDER_BLOCK)
             words = self._words(acq, acq.next_k, k1)
