@@ -56,9 +56,20 @@ class MonitorFacts:
     """``"module:Class"`` of its simulated device, if it has one (``--monitor sim:KIND``)."""
     extra: str | None = None
     """The pip extra its driver needs (``pip install tinyjoule[EXTRA]``), if any."""
+    resolution: Mapping[str, str] = field(default_factory=dict)
+    """Stream format -> how finely a raw reading is resolved (``calibration.budget.
+    reading_quantum``: ``digits:4``, ``hex:12``, ``relative:X``); absent: not counted."""
+    current_range_a: tuple[float, float] | None = None
+    """The currents it measures (low, high), for refusing calibration references beyond."""
+    calibration_settings: Mapping[str, Any] = field(default_factory=dict)
+    """``MonitorConfig`` overrides for calibrating (a fast, current-output stream)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "usb_ids", MappingProxyType(dict(self.usb_ids)))
+        object.__setattr__(self, "resolution", MappingProxyType(dict(self.resolution)))
+        object.__setattr__(
+            self, "calibration_settings", MappingProxyType(dict(self.calibration_settings))
+        )
         if self.output not in self.outputs or (
             self.stream_formats and self.stream_format not in self.stream_formats
         ):

@@ -75,6 +75,9 @@ def _facts(kind: str, title: str, usb_id: tuple[int, int], simulator: str | None
         port_when_omitted="",
         simulator=simulator,
         extra="joulescope",
+        resolution={"": "relative:0.00002"},  # float32 samples of a 16-bit ADC [estimate]
+        current_range_a=(1e-9, 10.0),  # its ranges 18 µA ... 10 A, auto (spec 2.3)
+        calibration_settings={"sample_rate_hz": 100_000.0},
     )
 
 

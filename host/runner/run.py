@@ -12,6 +12,7 @@ from typing import Any
 
 from tinyjoule.errors import ConfigurationError, TinyJouleError
 from tinyjoule.host.bench.opening import BenchRequest, OpenedBench, open_bench
+from tinyjoule.host.calibrate.applying import note_calibration, policy_for
 from tinyjoule.host.measurement.pump import BUFFER_WARNING_PERCENT
 from tinyjoule.host.results.provenance import dataset_facts, model_facts, software
 from tinyjoule.host.results.session import Session, WorkloadRecord
@@ -136,7 +137,10 @@ def _run_energy_workload(
         boot_wait_s=BOOT_WAIT_S,
         transcript=record.transcript.summarising(),
         driver_options={**request.bench.monitor_driver_options, **bench.monitor_options},
+        calibration=policy_for(request),
+        simulated=bench.simulated,
     ) as monitor:
+        note_calibration(monitor.calibration, record)
         record.update(
             monitor={
                 "kind": monitor.info.kind,
