@@ -35,6 +35,7 @@ from tinyjoule.host.calibrate.workflows import (
     gain_section,
     measure_references,
     references_for,
+    zero_clipped,
     zero_section,
 )
 from tinyjoule.host.instruments.base import MonitorInfo
@@ -121,7 +122,14 @@ def calibrate(request: CalibrateRequest, ui: Ui) -> Outcome:
             )
         info, self_calibration = measured.info, measured.self_calibration
         if "zero" in request.workflows:
-            sections["offset"] = zero_section(measured, label)
+            if "gain" in request.workflows and zero_clipped(measured):
+                ui.say(
+                    "WARNING the open output reads exactly 0 for most samples (its noise "
+                    "reaches below zero, which the instrument clips): the offset comes from "
+                    "the gain fit over the loads alone"
+                )
+            else:
+                sections["offset"] = zero_section(measured, label)
         if "gain" in request.workflows:
             sections["gain"] = gain_section(measured, target.facts, label)
     if "timebase" in request.workflows:

@@ -237,6 +237,13 @@ def settings_of(config: MonitorConfig) -> dict[str, Any]:
     }
 
 
+def zero_clipped(measured: Measured) -> bool:
+    """Whether the open output's readings are clipped at 0 (their mean is then biased)."""
+    return any(
+        r.kind == "open" and s.zero_fraction > ZERO_CLIPPED_LIMIT for r, s, _ in measured.points
+    )
+
+
 def zero_section(measured: Measured, label: str) -> dict[str, Any]:
     """The offset from the open output's readings."""
     ref, stats, quantum = next(p for p in measured.points if p[0].kind == "open")
@@ -264,7 +271,6 @@ def _check_load(
     ref: Reference,
     stats: ReadingStats,
     zero_a: float,
-    facts: MonitorFacts,
     voltage_v: float,
     label: str,
 ) -> None:
@@ -277,23 +283,24 @@ def _check_load(
             f"{expected * 1e6:.1f} µA was expected): an open wire or a loose contact; check "
             "that it is connected across the monitor's output, then calibrate again"
         )
-    off = drawn / expected - 1.0
-    if abs(off) > max(0.1, 5.0 * facts.accuracy_relative):
-        raise MeasurementError(
-            f"{label}: reference {ref.label} reads {off * 100:+.1f} % off its stated value, far "
-            f"beyond the {facts.title}'s ±{facts.accuracy_relative * 100:g} %: not the value "
-            "given (check the resistor's code and the voltage), or another load is connected"
-        )
 
 
 def gain_section(measured: Measured, facts: MonitorFacts, label: str) -> dict[str, Any]:
-    """The gain/offset fit over every point (the open output included)."""
+    """The gain/offset fit over every point: the open output included, unless its readings
+    are clipped at 0 (then the loads alone give the offset)."""
     voltage = measured.config.voltage_v
-    zero = next((s.mean for r, s, _ in measured.points if r.kind == "open"), 0.0)
+    clipped = zero_clipped(measured)
+    used = [p for p in measured.points if not (clipped and p[0].kind == "open")]
+    if clipped and len(used) < 2:
+        raise MeasurementError(
+            f"{label}: the open output reads exactly 0 for most samples (a negative offset "
+            "clipped), so it cannot be a point of the fit; give two or more loads (--load)"
+        )
+    zero = next((s.mean for r, s, _ in used if r.kind == "open"), 0.0)
     points: list[GainPoint] = []
-    for ref, stats, quantum in measured.points:
+    for ref, stats, quantum in used:
         if ref.kind != "open":
-            _check_load(ref, stats, zero, facts, voltage, label)
+            _check_load(ref, stats, zero, voltage, label)
         points.append(
             GainPoint(
                 reference_a=ref.current_a(voltage),
@@ -308,6 +315,14 @@ def gain_section(measured: Measured, facts: MonitorFacts, label: str) -> dict[st
         fit = fit_gain(points)
     except MeasurementError as exc:
         raise MeasurementError(f"{label}: {exc}") from None
+    off = fit.gain - 1.0
+    if abs(off) > max(0.1, 5.0 * facts.accuracy_relative):
+        raise MeasurementError(
+            f"{label}: the loads read {off * 100:+.1f} % off their stated values, far beyond "
+            f"the {facts.title}'s ±{facts.accuracy_relative * 100:g} %: they are not the "
+            "values given (check the resistors' codes and the voltage), or another load is "
+            "connected"
+        )
     distributions = {r.distribution for r, _, _ in measured.points if r.kind != "open"}
     return {
         "gain": fit.gain,
@@ -334,9 +349,10 @@ def gain_section(measured: Measured, facts: MonitorFacts, label: str) -> dict[st
                 "normalised_residual": normalised,
             }
             for (ref, stats, _), p, residual, normalised in zip(
-                measured.points, points, fit.residuals_a, fit.normalised_residuals, strict=True
+                used, points, fit.residuals_a, fit.normalised_residuals, strict=True
             )
         ],
+        "open_output_excluded": clipped,
         "degrees_of_freedom": fit.dof,
         "birge_ratio": fit.birge_ratio,
         "settings": settings_of(measured.config),

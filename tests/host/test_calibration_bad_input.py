@@ -77,9 +77,20 @@ def test_a_fit_whose_residuals_are_far_above_the_noise_is_refused() -> None:
     assert "check the resistors and the wiring, and calibrate again" in message
 
 
-def test_an_offset_hidden_by_clipped_readings_is_refused() -> None:
+def test_loads_far_from_their_stated_values_are_refused() -> None:
+    with pytest.raises(MeasurementError) as err:
+        calibrate_simulated(monitor="sim:lpm01a?gain=1.15", workflows=("zero", "gain"), seconds=0.5)
+    assert "the loads read +15.0 % off their stated values" in str(err.value)
+    assert "check the resistors' codes and the voltage" in str(err.value)
+
+
+def test_an_offset_hidden_by_clipped_readings_is_refused_alone_and_fitted_with_loads() -> None:
+    monitor = "sim:lpm01a?offset_ua=-20&noise_ua=2"
     with pytest.raises(MeasurementError, match=r"readings are exactly 0 .* from the gain fit"):
-        calibrate_simulated(monitor="sim:lpm01a?offset_ua=-20&noise_ua=2", workflows=("zero",))
+        calibrate_simulated(monitor=monitor, workflows=("zero",))
+    record = calibrate_simulated(monitor=monitor, workflows=("zero", "gain"), seconds=0.5).record
+    assert record.offset is None and record.gain["open_output_excluded"]
+    assert record.gain["offset_a"] == pytest.approx(-20e-6, abs=0.5e-6)
 
 
 def test_unknown_simulated_errors_are_refused_with_the_known_ones() -> None:
