@@ -98,7 +98,7 @@ def calibrate_command(
         str | None,
         typer.Option(
             help="time base: the DUT's UART, running its performance-mode firmware and "
-            "powered by the monitor (default: the board file's [dut] port)"
+            "powered by the monitor (default: the board file's DUT port)"
         ),
     ] = None,
     io: Annotated[
