@@ -130,7 +130,7 @@ class Budget:
 
     @property
     def combined_standard_uncertainty_uj(self) -> float:
-        return math.sqrt(math.fsum(t.contribution_uj**2 for t in self.terms))
+        return math.hypot(*(t.contribution_uj for t in self.terms))  # scaled: no underflow
 
     @property
     def expanded_uncertainty_uj(self) -> float:

@@ -38,15 +38,23 @@ terms = st.builds(
 )
 
 
+def _rss(values: list[float]) -> float:
+    """Root-sum-square, scaled by the largest value so tiny ones do not underflow."""
+    largest = max((abs(v) for v in values), default=0.0)
+    if largest == 0:
+        return 0.0
+    return largest * math.sqrt(math.fsum((v / largest) ** 2 for v in values))
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(terms, min_size=1, max_size=8))
 def test_terms_add_up_root_sum_square_to_the_combined_uncertainty(items) -> None:
     budget = Budget(tuple(items))
-    rss = math.sqrt(sum((t.sensitivity * t.standard_uncertainty) ** 2 for t in items))
+    rss = _rss([t.sensitivity * t.standard_uncertainty for t in items])
     assert budget.combined_standard_uncertainty_uj == pytest.approx(rss, rel=1e-12, abs=1e-300)
     assert budget.expanded_uncertainty_uj == pytest.approx(2 * rss, rel=1e-12, abs=1e-300)
     as_dict = budget.to_dict()
-    again = math.sqrt(sum(t["contribution_uj"] ** 2 for t in as_dict["terms"]))
+    again = _rss([t["contribution_uj"] for t in as_dict["terms"]])
     assert again == pytest.approx(as_dict["combined_standard_uncertainty_uj"], rel=1e-12)
     assert as_dict["coverage_factor"] == 2
     if rss > 0:
