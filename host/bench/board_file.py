@@ -17,6 +17,10 @@ port = "/dev/ttyACM2"
 [monitor.driver]           # optional keyword arguments for the monitor's driver, e.g.
 # calibration_overrides = { R0 = 1003.0, ... }   # a PPK2 with damaged calibration
 
+# [monitor] calibration = "lpm01a_0042.json"     # pin a calibration record ("none": none)
+# [monitor.sim]            # a simulated monitor's errors (kind = "sim:lpm01a")
+# gain = 1.03, offset_ua = 5.0, timebase_ppm = 200.0, noise_ua = 2.0, seed = 1
+
 # [bench]                  # instead of [dut]/[io_manager]: a whole bench by URL
 # url = "sim://?io=h573&monitor_fault=drop:5@36000"
 """
@@ -41,7 +45,7 @@ else:  # pragma: no cover - Python 3.10
 SECTIONS: dict[str, tuple[str, ...]] = {
     "dut": ("port", "baud", "reply_timeout_s"),
     "io_manager": ("port", "kind", "baud"),
-    "monitor": ("kind", "port", "driver"),
+    "monitor": ("kind", "port", "driver", "calibration", "sim"),
     "bench": ("url",),
 }
 
@@ -142,7 +146,32 @@ def _monitor_text(table: Mapping[str, Any], path: Path) -> str | None:
         raise ConfigurationError(
             f'board file {path} [monitor]: give its kind, e.g. kind = "lpm01a"'
         )
-    return f"{kind}:{port}" if port else kind
+    text = f"{kind}:{port}" if port else kind
+    errors = table.get("sim")
+    if errors is None:
+        return text
+    if not isinstance(errors, Mapping) or not text.lower().startswith("sim:"):
+        raise ConfigurationError(
+            f"board file {path} [monitor.sim]: instrument errors are for a simulated monitor "
+            '(kind = "sim:lpm01a") and go in a table: [monitor.sim] gain = 1.03'
+        )
+    import urllib.parse
+
+    bad = [k for k, v in errors.items() if isinstance(v, bool) or not isinstance(v, (int, float))]
+    if bad:
+        raise ConfigurationError(
+            f"board file {path} [monitor.sim]: {bad[0]} = {_shown(errors[bad[0]])} must be a "
+            "number, e.g. gain = 1.03"
+        )
+    return f"{text}?{urllib.parse.urlencode({k: repr(v) for k, v in errors.items()})}"
+
+
+def _beside(path: Path, value: str | None) -> str | None:
+    """A file named relative to the board file, as an absolute path (else as written)."""
+    if value is None:
+        return None
+    beside = path.parent / value
+    return str(beside.resolve()) if beside.is_file() else value
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -181,6 +210,7 @@ def load_board_file(path: Path) -> BenchSpec:
         return BenchSpec(
             monitor=_monitor_text(monitor, path),
             monitor_driver_options=_driver_options(monitor, path),
+            monitor_calibration=_beside(path, _text(monitor, "calibration", "monitor", path)),
             dut_url=_text(dut, "port", "dut", path) if not io else None,
             dut_baud=_baud_map(dut.get("baud"), f"board file {path} [dut]"),
             dut_reply_timeout_s=_reply_timeout(dut.get("reply_timeout_s"), path),

@@ -53,6 +53,9 @@ class OpenedBench:
     truth: BenchTruth | None = None
     monitor_options: Mapping[str, Any] = field(default_factory=dict)
     description: Mapping[str, Any] = field(default_factory=dict)
+    references: Any = None
+    """Reference loads a calibration can connect by itself (a simulated bench's), else None:
+    a person connects them (``host.calibrate.fixtures``)."""
 
 
 @contextmanager

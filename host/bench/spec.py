@@ -35,6 +35,7 @@ class BenchSpec:
     dut_reply_timeout_s: float | None = None  # None: the default (dut_link.COMMAND_TIMEOUT_S)
     monitor: str | None = None  # KIND:PORT of the energy monitor, e.g. "lpm01a:/dev/ttyACM2"
     monitor_driver_options: Mapping[str, Any] = field(default_factory=dict)
+    monitor_calibration: str | None = None  # a pinned calibration record, or "none"
     bench_url: str | None = None  # a whole bench opened by a backend, e.g. "sim://"
 
     def __post_init__(self) -> None:

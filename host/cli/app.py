@@ -18,10 +18,17 @@ from tinyjoule.device_text import MAX_MESSAGE_CHARS, clip
 from tinyjoule.errors import ConfigurationError, TinyJouleError
 from tinyjoule.host.bench.board_file import load_board_file
 from tinyjoule.host.bench.spec import BenchSpec, simulated_bench
+from tinyjoule.host.cli.calibration import calibrate_command, calibration_app
 from tinyjoule.host.cli.compare import compare_command
 from tinyjoule.host.cli.history import history_command
 from tinyjoule.host.cli.sww_table import is_stream, stream_table
-from tinyjoule.host.cli.tables import label_of, result_table, window_table
+from tinyjoule.host.cli.tables import (
+    budget_table,
+    calibration_notes,
+    label_of,
+    result_table,
+    window_table,
+)
 from tinyjoule.host.console import make_console
 from tinyjoule.host.instruments.discovery import list_devices
 from tinyjoule.host.instruments.registry import monitor_facts, parse_monitor
@@ -219,6 +226,18 @@ def run_command(
         str | None,
         typer.Option(help="history database URL (default: TINYJOULE_DB, else SQLite)"),
     ] = None,
+    no_calibration: Annotated[
+        bool,
+        typer.Option("--no-calibration", help="do not apply the monitor's calibration record"),
+    ] = False,
+    calibration: Annotated[
+        str | None,
+        typer.Option(help="apply this calibration record (file or KIND:SERIAL), and no other"),
+    ] = None,
+    show_budget: Annotated[
+        bool,
+        typer.Option("--budget", help="also print each energy figure's uncertainty budget"),
+    ] = False,
 ) -> None:
     """Run a mode for one or more workloads (the simulated bench unless ports are given)."""
     if mode not in MODES:
@@ -249,6 +268,8 @@ def run_command(
             iterations=iterations,
             sessions_root=sessions,
             db_url=db,
+            use_calibration=not no_calibration,
+            calibration_record=calibration,
         )
     except TinyJouleError as exc:
         _fail(str(exc))
@@ -296,6 +317,10 @@ def run_command(
         for w in summary["workloads"]:
             if "golden" in w:
                 console.print(f"{w['workload']}: {escape(verdict_text(w['golden']))}")
+            for line in calibration_notes(w):
+                err_console.print(line, highlight=False)
+            if show_budget and (table := budget_table(w)) is not None:
+                console.print(table)
         console.print(
             f"done in {time.monotonic() - started:.1f} s; results in {escape(summary['session'])}"
         )
@@ -466,8 +491,16 @@ def sim_serve_command(
     duration: Annotated[
         float | None, typer.Option(help="stop after this many seconds (default: until Ctrl-C)")
     ] = None,
+    pace: Annotated[
+        float,
+        typer.Option(
+            help="simulated seconds per real second while the DUT is idle (0: time moves only "
+            "with the DUT's replies), so a monitor streams to a program that only listens"
+        ),
+    ] = 1.0,
 ) -> None:
-    """Serve a simulated board on pseudo-terminals and print their paths."""
+    """Serve a simulated board on pseudo-terminals and print their paths. A monitor may
+    carry instrument errors: --monitor 'lpm01a?gain=1.03&offset_ua=5&timebase_ppm=200'."""
     from tinyjoule.host.sim.config import SimBenchConfig
     from tinyjoule.host.sim.pty_server import PtyServer
     from tinyjoule.host.sim.simulated_bench import SimulatedBench
@@ -479,6 +512,10 @@ def sim_serve_command(
                 "virtual clock, which a program on pseudo-terminals (on real time) would see "
                 f"end at once; run it in process instead: tinyjoule run -w {workload}"
             )
+        errors: tuple[tuple[str, float], ...] = ()
+        if monitor is not None:
+            served = parse_monitor(f"sim:{monitor}")
+            monitor, errors = served.kind, served.options
         bench = SimulatedBench(
             SimBenchConfig(
                 workload_id=workload,
@@ -486,6 +523,7 @@ def sim_serve_command(
                 io_manager=io_manager,
                 model_path=model,
                 monitor=monitor,
+                monitor_errors=errors,
             )
         )
         if monitor is not None and "monitor" not in bench.ports:
@@ -496,7 +534,7 @@ def sim_serve_command(
             )
     except TinyJouleError as exc:
         _fail(str(exc))
-    with PtyServer(bench) as server:
+    with PtyServer(bench, pace=pace or None) as server:
         for name, path in server.paths.items():
             baud = bench.ports[name].link_baud
             print(f"{name} {path} {baud}", flush=True)
@@ -511,6 +549,8 @@ def sim_serve_command(
 
 app.command("history")(history_command)  # listed after the commands of a first session
 app.command("compare")(compare_command)
+app.command("calibrate")(calibrate_command)
+app.add_typer(calibration_app, name="calibration")
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ def result_table(summary: dict[str, Any]) -> Table:
     table = Table(title=title)
     table.add_column("workload")
     if mode == "energy":
-        for col in ("µJ/inf", "± µJ/inf", "mean mW", "ms/inf", "inf/window"):
+        for col in ("µJ/inf", "± µJ/inf (k=2)", "mean mW", "ms/inf", "inf/window"):
             table.add_column(col, justify="right", overflow="fold")
         if any("sim_truth_uj_per_inference" in w for w in summary["workloads"]):
             table.add_column("sim truth", justify="right")
@@ -82,7 +82,7 @@ def window_table(workload: dict[str, Any], mode: str) -> Table | None:
     table = Table(title=f"{label_of(workload)}: windows")
     columns = ["#", "input", "inferences", "s", "ms/inf"]
     if mode == "energy":
-        columns += ["µJ", "± µJ", "± edge µJ", "µJ/inf", "± µJ/inf", "mean mW"]
+        columns += ["µJ", "± µJ (k=2)", "± edge µJ", "µJ/inf", "± µJ/inf", "mean mW"]
         if any("sim_truth_energy_uj" in w for w in windows):
             columns.append("sim truth µJ")
     else:
@@ -106,4 +106,55 @@ def window_table(workload: dict[str, Any], mode: str) -> Table | None:
         else:
             row.append(f"{w['throughput_ips']:.3f}")
         table.add_row(*row)
+    return table
+
+
+def calibration_notes(workload: dict[str, Any]) -> list[str]:
+    """What the console says about a workload's calibration: applied or not, and warnings."""
+    calibration = workload.get("calibration")
+    if not calibration:
+        return []
+    name = escape(str(workload["workload"]))
+    lines = []
+    if calibration.get("applied"):
+        record = calibration.get("record") or {}
+        lines.append(f"{name}: calibration {escape(str(record.get('label', '')))} applied")
+    for warning in calibration.get("warnings", []):
+        lines.append(f"[yellow]{name}: warning:[/] {escape(str(warning))}")
+    if workload.get("sim_truth_within_uncertainty") is False:
+        lines.append(
+            f"[yellow]{name}: the simulator's truth lies outside the expanded uncertainty[/] "
+            "(the datasheet bound does not cover the simulated instrument's errors: calibrate it)"
+        )
+    return lines
+
+
+def budget_table(workload: dict[str, Any]) -> Table | None:
+    """The uncertainty budget of a workload's median µJ/inference (GUM, JCGM 100:2008)."""
+    budget = workload.get("uncertainty_budget")
+    if not budget:
+        return None
+    table = Table(
+        title=f"{label_of(workload)}: uncertainty budget of the median µJ/inference",
+        caption=(
+            f"combined standard uncertainty u_c = {budget['combined_standard_uncertainty_uj']:.4g}"
+            f" µJ/inf (root-sum-square of the contributions); expanded uncertainty U = k u_c = "
+            f"{budget['expanded_uncertainty_uj']:.4g} µJ/inf with k = "
+            f"{budget['coverage_factor']:g} (about 95 %): the ± printed"
+        ),
+    )
+    for col in ("term", "type", "distribution", "u(x)", "sensitivity", "u (µJ/inf)", "% of u²"):
+        table.add_column(
+            col, justify="left" if col in ("term", "distribution") else "right", overflow="fold"
+        )
+    for t in budget["terms"]:
+        table.add_row(
+            escape(t["name"]),
+            t["type"],
+            t["distribution"],
+            f"{t['standard_uncertainty']:.3g} {t['unit']}",
+            f"{t['sensitivity']:.4g} {escape(t['sensitivity_unit'])}",
+            f"{t['contribution_uj']:.4g}",
+            f"{t['variance_percent']:.1f}",
+        )
     return table

@@ -3,6 +3,10 @@ the migrations that bring an older database up to this schema.
 
 ``tinyjoule_schema`` holds one row: the schema version. A database from an older tinyjoule
 is migrated step by step (``MIGRATIONS``); one from a newer tinyjoule is refused.
+
+Version 2 adds ``calibrations``: every calibration record made (``tinyjoule calibrate``),
+one row each, the record's JSON whole beside the figures a query wants; the record files
+in the user's data folder stay what runs use, this table is their log.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = MetaData()
 
@@ -75,7 +79,38 @@ Index("ix_runs_started", runs.c.started_at)
 Index("ix_runs_model", runs.c.model_sha256)
 Index("ix_runs_board", runs.c.board)
 
+calibrations = Table(
+    "calibrations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("monitor_kind", String(40), nullable=False),
+    Column("monitor_serial", String(200), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("simulated", Boolean, nullable=False),
+    Column("voltage_v", Float, nullable=False),
+    Column("workflows", String(100), nullable=False),  # "offset,gain,timebase"
+    Column("gain", Float),
+    Column("offset_a", Float),
+    Column("timebase_ppm", Float),
+    Column("tinyjoule_version", String(40)),
+    Column("host", String(200)),
+    Column("file_path", Text),
+    Column("indexed_at", DateTime, nullable=False),
+    Column("record", Text, nullable=False),  # the record's JSON as written
+    UniqueConstraint(
+        "monitor_kind", "monitor_serial", "created_at", name="uq_calibrations_instrument_time"
+    ),
+)
+Index("ix_calibrations_instrument", calibrations.c.monitor_kind, calibrations.c.monitor_serial)
+
 Migration = Callable[[Connection], None]
-MIGRATIONS: dict[int, Migration] = {}
-"""``MIGRATIONS[n]`` takes a database from version n - 1 to n (none yet: version 1 is the
-first; a later schema adds its step here, e.g. ``ALTER TABLE runs ADD COLUMN ...``)."""
+
+
+def _add_calibrations(connection: Connection) -> None:
+    calibrations.create(connection, checkfirst=True)
+    for index in calibrations.indexes:
+        index.create(connection, checkfirst=True)
+
+
+MIGRATIONS: dict[int, Migration] = {2: _add_calibrations}
+"""``MIGRATIONS[n]`` takes a database from version n - 1 to n (2: the calibrations table)."""

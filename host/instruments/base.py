@@ -76,6 +76,14 @@ class EnergyMonitor(ABC):
     def close(self) -> None:
         """Release the target to the instrument and close the port (never raises)."""
 
+    def self_calibrate(self) -> dict[str, Any]:
+        """Run the instrument's own calibration where it has one (after ``configure``, before
+        ``start``) and say what was done, for the calibration record."""
+        return {
+            "command": None,
+            "note": "no self-calibration command; its factory calibration is used as it is",
+        }
+
     @property
     def accuracy_relative(self) -> float:
         """The instrument's stated relative accuracy of a current/energy reading (e.g. 0.02)."""

@@ -60,9 +60,20 @@ class MonitorFacts:
     """The shortest timestamp pulse its event input is sure to see (an input sampled at f
     sees any pulse of at least 1/f); None: not known. The streaming wake word's pulses last
     1 µs."""
+    resolution: Mapping[str, str] = field(default_factory=dict)
+    """Stream format -> how finely a raw reading is resolved (``calibration.budget.
+    reading_quantum``: ``digits:4``, ``hex:12``, ``relative:X``); absent: not counted."""
+    current_range_a: tuple[float, float] | None = None
+    """The currents it measures (low, high), for refusing calibration references beyond."""
+    calibration_settings: Mapping[str, Any] = field(default_factory=dict)
+    """``MonitorConfig`` overrides for calibrating (a fast, current-output stream)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "usb_ids", MappingProxyType(dict(self.usb_ids)))
+        object.__setattr__(self, "resolution", MappingProxyType(dict(self.resolution)))
+        object.__setattr__(
+            self, "calibration_settings", MappingProxyType(dict(self.calibration_settings))
+        )
         if self.output not in self.outputs or (
             self.stream_formats and self.stream_format not in self.stream_formats
         ):

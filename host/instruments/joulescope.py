@@ -76,6 +76,9 @@ def _facts(kind: str, title: str, usb_id: tuple[int, int], simulator: str | None
         simulator=simulator,
         extra="joulescope",
         shortest_event_pulse_s=1 / 2_000_000,  # GPI bits at the 2 MHz base rate
+        resolution={"": "relative:0.00002"},  # float32 samples of a 16-bit ADC [estimate]
+        current_range_a=(1e-9, 10.0),  # its ranges 18 µA ... 10 A, auto (spec 2.3)
+        calibration_settings={"sample_rate_hz": 100_000.0},
     )
 
 

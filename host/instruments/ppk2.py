@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Mapping
+from typing import Any
 
 from serial import SerialException
 
@@ -77,6 +78,11 @@ class Ppk2(StreamingMonitor):
         outputs=("current",),
         simulator="tinyjoule.host.sim.monitors.ppk2:SimulatedPpk2",
         shortest_event_pulse_s=1 / protocol.SAMPLE_RATE_HZ,  # logic inputs sampled at 100 kHz
+        # 14-bit codes in auto-ranged shunts: a step is at most about 1/2000 of a reading
+        # [tinyjoule estimate from the range switch points]
+        resolution={"source": "relative:0.0005", "ampere": "relative:0.0005"},
+        current_range_a=(200e-9, 1.0),  # spec 3.5 [unverified]
+        calibration_settings={"output": "current"},
     )
 
     def __init__(
@@ -159,6 +165,17 @@ class Ppk2(StreamingMonitor):
             self.info = dataclasses.replace(
                 self.info, powers_target=config.stream_format == "source"
             )
+
+    def self_calibrate(self) -> dict[str, Any]:
+        """The PPK2 has no calibration command: it carries its factory calibration in its
+        metadata, which ``open`` read; say which values it used (and which took defaults)."""
+        cal = self.calibration
+        return {
+            "command": None,
+            "note": "no self-calibration command; the metadata's factory calibration is used",
+            "metadata_calibration": None if cal is None else cal.as_metadata(),
+            "defaulted": [] if cal is None else list(cal.defaulted),
+        }
 
     def _switch_power(self, on: bool) -> None:
         if on and not self.configured:

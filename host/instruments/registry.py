@@ -4,12 +4,16 @@ points, so a third-party package adds an instrument without touching tinyjoule.
 An entry point names the driver class (``toy = "toy_monitor.driver:ToyMonitor"``); the class
 carries its facts (``instruments.facts``). ``--monitor KIND[:PORT]`` is parsed here:
 ``lpm01a:/dev/ttyACM0`` for a real LPM01A, ``ppk2`` (found by USB id) for a PPK2, ``js220`` or
-``js220:SERIAL`` for a Joulescope, and ``sim:KIND`` for any kind with a simulator.
+``js220:SERIAL`` for a Joulescope, and ``sim:KIND`` for any kind with a simulator. A simulated
+monitor takes its instrument errors as query options (``SIMULATED_MONITOR_OPTIONS``):
+``sim:lpm01a?gain=1.03&offset_ua=5&timebase_ppm=200&noise_ua=2&seed=1``.
 """
 
 from __future__ import annotations
 
 import importlib
+import math
+import urllib.parse
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
@@ -29,15 +33,30 @@ BUILTIN_DRIVERS: dict[str, str] = {
 }
 
 
+SIMULATED_MONITOR_OPTIONS: dict[str, str] = {
+    "gain": "the reading is gain x the true current (1.03: reads 3 % high)",
+    "offset_ua": "an offset current added to every reading, in µA",
+    "timebase_ppm": "the sample clock runs this many ppm fast (negative: slow)",
+    "noise_ua": "Gaussian reading noise, µA rms (default: the board profile's)",
+    "seed": "the seed of the noise and of the simulated references' true values",
+}
+"""Instrument errors a simulated monitor takes in its URL, with what each means."""
+
+
 @dataclass(frozen=True, slots=True)
 class MonitorChoice:
     kind: str
     port: str | None
     simulated: bool
+    options: tuple[tuple[str, float], ...] = ()
+    """A simulated monitor's instrument errors (``SIMULATED_MONITOR_OPTIONS``), as given."""
 
     @property
     def label(self) -> str:
-        return f"sim:{self.kind}" if self.simulated else f"{self.kind}:{self.port}"
+        if not self.simulated:
+            return f"{self.kind}:{self.port}"
+        query = urllib.parse.urlencode([(k, f"{v:g}") for k, v in self.options])
+        return f"sim:{self.kind}" + (f"?{query}" if query else "")
 
 
 def monitor_kinds() -> dict[str, str]:
@@ -94,10 +113,38 @@ def loadable_monitor_classes() -> list[type[EnergyMonitor]]:
     return classes
 
 
+def _simulated_options(text: str, query: str) -> tuple[tuple[str, float], ...]:
+    """The instrument errors in a ``sim:KIND?...`` query, checked."""
+    known = ", ".join(f"{k} ({v})" for k, v in SIMULATED_MONITOR_OPTIONS.items())
+    options: dict[str, float] = {}
+    for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+        if key not in SIMULATED_MONITOR_OPTIONS:
+            raise ConfigurationError(
+                f"--monitor {text}: a simulated monitor has no option {key!r}; it takes {known}"
+            )
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number) or (key == "gain" and number <= 0):
+            raise ConfigurationError(
+                f"--monitor {text}: {key}={value!r} must be a finite number"
+                + (" above 0" if key == "gain" else "")
+                + f" ({SIMULATED_MONITOR_OPTIONS[key]})"
+            )
+        if key in ("noise_ua", "seed") and number < 0:
+            raise ConfigurationError(f"--monitor {text}: {key} must not be negative")
+        if key == "seed" and number != int(number):
+            raise ConfigurationError(f"--monitor {text}: seed must be a whole number")
+        options[key] = number
+    return tuple(options.items())
+
+
 def parse_monitor(text: str) -> MonitorChoice:
     kind, _, rest = text.partition(":")
     kind = kind.strip().lower()
     if kind == "sim":
+        rest, _, query = rest.partition("?")
         sim_kind = rest.strip().lower() or "lpm01a"
         simulated = [c.facts.kind for c in loadable_monitor_classes() if c.facts.simulator]
         if sim_kind not in simulated:
@@ -105,7 +152,7 @@ def parse_monitor(text: str) -> MonitorChoice:
                 f"--monitor {text}: there is no simulated {sim_kind!r}; "
                 f"use one of {', '.join('sim:' + k for k in simulated)}"
             )
-        return MonitorChoice(sim_kind, None, simulated=True)
+        return MonitorChoice(sim_kind, None, True, _simulated_options(text, query))
     if kind not in monitor_kinds():
         raise ConfigurationError(
             f"--monitor {text}: unknown monitor {kind!r}; use one of "

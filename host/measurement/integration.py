@@ -11,6 +11,18 @@ quadrature). Current samples give E = V x sum(I) / fs; energy samples give E = s
 ``StreamIntegrator`` does this block by block with bounded memory: it keeps the running
 sum at every block start and the last ``KEEP_SAMPLES`` samples (whatever the size of the
 blocks), so it can answer for any window whose boundary samples are still held.
+
+Every live window carries its uncertainty budget after the GUM (``calibration.budget``):
+reading (the datasheet bound, or a calibration's gain and offset), boundary samples, time
+base and resolution; ``uncertainty_j`` is the expanded uncertainty (k = 2) and
+``edge_uncertainty_j`` the hard bound from the edges.
+
+With a calibration (``correction``: corrected = raw x scale + shift, at a corrected rate) the
+integrator corrects every block as it adds it: its running sums and the samples it reads
+are of corrected samples (the correction is linear, so a block's corrected sum is its raw
+sum x scale + shift x its length: no pass over the samples beyond the sum it makes anyway).
+``UncertaintyModel.raw`` maps corrected values back to the raw readings whose resolution
+the budget needs.
 """
 
 from __future__ import annotations
@@ -21,6 +33,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tinyjoule.calibration.budget import (
+    Budget,
+    CalibratedReading,
+    DatasheetReading,
+    TimebaseInputs,
+    WindowFacts,
+    reading_quantum,
+    rectangular,
+    window_budget,
+)
+from tinyjoule.calibration.correction import StreamCorrection
 from tinyjoule.errors import MeasurementError
 from tinyjoule.host.measurement.stream import SampleBlock
 
@@ -31,17 +54,46 @@ KEEP_SAMPLES = 1 << 20
 
 @dataclass(frozen=True, slots=True)
 class UncertaintyModel:
-    """The instrument's stated relative accuracies (bounds) used for every figure."""
+    """What the budget of every window needs: the instrument's stated accuracies (bounds),
+    or a calibration's fitted doubt where one is applied, and how readings are resolved."""
 
-    reading_relative: float  # gain/offset accuracy of a current or energy reading
-    sample_rate_relative: float = 1e-4  # time base
+    reading_relative: float  # gain/offset accuracy of a current or energy reading (a bound)
+    sample_rate_relative: float = 1e-4  # time base (a bound; tinyjoule's assumption)
+    reading_source: str = ""  # where ``reading_relative`` comes from
+    calibrated: CalibratedReading | None = None  # a calibration's gain and offset
+    timebase: TimebaseInputs | None = None  # a calibration's time base
+    resolution: str | None = None  # the raw readings' resolution rule (``reading_quantum``)
+    raw: StreamCorrection | None = None  # the correction the samples went through
+
+    def reading(self) -> DatasheetReading | CalibratedReading:
+        if self.calibrated is not None:
+            return self.calibrated
+        return DatasheetReading(self.reading_relative, self.reading_source or "stated accuracy")
+
+    def timebase_inputs(self) -> TimebaseInputs:
+        if self.timebase is not None:
+            return self.timebase
+        ppm = self.sample_rate_relative * 1e6
+        return TimebaseInputs(
+            (
+                (
+                    "time base",
+                    "B",
+                    "rectangular",
+                    rectangular(ppm),
+                    f"sample clock within ±{ppm:g} ppm (tinyjoule's assumption for a "
+                    "crystal-clocked instrument; calibrate the time base to replace it)",
+                ),
+            )
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class WindowEnergy:
     """The energy of one window and its uncertainty: ``edge_uncertainty_j`` bounds the
-    error from where the edges fell in their samples; ``uncertainty_j`` adds it in
-    quadrature to the reading and time-base bounds."""
+    error from where the edges fell in their samples; ``uncertainty_j`` is the expanded
+    uncertainty (k = 2) of ``budget`` (rescored published windows: the bounds added in
+    quadrature, and no budget)."""
 
     start_index: int
     end_index: int
@@ -49,6 +101,7 @@ class WindowEnergy:
     energy_j: float
     uncertainty_j: float
     edge_uncertainty_j: float
+    budget: Budget | None = None
 
     @property
     def duration_s(self) -> float:
@@ -74,16 +127,27 @@ def window_energy(
     voltage_v: float,
     model: UncertaintyModel,
 ) -> WindowEnergy:
-    """Energy from the sum of the whole samples inside a window and its two edge samples."""
+    """Energy from the sum of the whole samples inside a window and its two edge samples,
+    with its budget."""
     scale = voltage_v / sample_rate_hz if unit == "A" else 1.0
-    energy = scale * (inner_sum + 0.5 * (boundary_start + boundary_end))
+    total_samples = inner_sum + 0.5 * (boundary_start + boundary_end)
+    energy = scale * total_samples
     edge = scale * 0.5 * (abs(boundary_start) + abs(boundary_end))
-    total = math.sqrt(
-        (model.reading_relative * energy) ** 2
-        + (model.sample_rate_relative * energy) ** 2
-        + edge**2
+    n = end_index - start_index
+    mean = total_samples / n if n > 0 else 0.0
+    raw_mean = model.raw.raw_value(mean) if model.raw is not None else mean
+    facts = WindowFacts(
+        energy_j=energy,
+        edge_bound_j=edge,
+        samples=n,
+        duration_s=n / sample_rate_hz,
+        voltage_v=voltage_v,
+        raw_mean_sample=raw_mean,
+        quantum=reading_quantum(model.resolution, raw_mean),
     )
-    return WindowEnergy(start_index, end_index, sample_rate_hz, energy, total, edge)
+    budget = window_budget(facts, model.reading(), model.timebase_inputs(), model.resolution or "")
+    expanded = budget.expanded_uncertainty_uj * 1e-6
+    return WindowEnergy(start_index, end_index, sample_rate_hz, energy, expanded, edge, budget)
 
 
 def integrate_array(
@@ -129,8 +193,14 @@ class StreamIntegrator:
     Nothing else is kept, so memory does not grow with the length of the run.
     """
 
-    def __init__(self, keep_samples: int = KEEP_SAMPLES) -> None:
+    def __init__(
+        self, keep_samples: int = KEEP_SAMPLES, correction: StreamCorrection | None = None
+    ) -> None:
         self.keep_samples = keep_samples
+        self.correction = correction
+        self._scale, self._shift = (
+            (correction.scale, correction.shift) if correction is not None else (1.0, 0.0)
+        )
         self._blocks: deque[tuple[SampleBlock, float]] = deque()
         self._held = 0
         self._total = 0.0
@@ -143,6 +213,8 @@ class StreamIntegrator:
     def add(self, block: SampleBlock) -> None:
         if self.unit is None:
             self.unit, self.sample_rate_hz = block.unit, block.sample_rate_hz
+            if self.correction is not None:
+                self.sample_rate_hz = self.correction.sample_rate_hz
         if block.first_index != self.end_index:
             raise MeasurementError(
                 f"sample block starts at {block.first_index}, expected {self.end_index}: the "
@@ -155,21 +227,44 @@ class StreamIntegrator:
             self.keep_samples
         ):
             self._held -= len(self._blocks.popleft()[0].samples)
-        self._total += float(np.sum(block.samples, dtype=np.float64))
+        total = float(np.sum(block.samples, dtype=np.float64))
+        if self.correction is None:
+            self._total += total
+        else:
+            self._total += total * self._scale + self._shift * len(block.samples)
         self.end_index = block.end_index
         if self._pending:
             for sample in [s for s in self._pending if s < self.end_index]:
                 self._marks[sample] = self._read(block, before, sample)
                 self._pending.discard(sample)
 
-    @staticmethod
-    def _read(block: SampleBlock, before: float, sample: int) -> tuple[float, float]:
+    def _read(self, block: SampleBlock, before: float, sample: int) -> tuple[float, float]:
+        """The (corrected) running sum before ``sample`` and its (corrected) value."""
         offset = sample - block.first_index
-        prefix = before + float(np.sum(block.samples[:offset], dtype=np.float64))
-        return prefix, float(block.samples[offset])
+        head = float(np.sum(block.samples[:offset], dtype=np.float64))
+        value = float(block.samples[offset])
+        if self.correction is not None:
+            head = head * self._scale + self._shift * offset
+            value = value * self._scale + self._shift
+        return before + head, value
 
     def held_from(self) -> int:
         return self._blocks[0][0].first_index if self._blocks else self.end_index
+
+    def held(self, start: int, end: int) -> np.ndarray:
+        """A copy of samples ``start`` ... ``end - 1`` from the blocks still held
+        (corrected, with a correction)."""
+        start = max(start, self.held_from())
+        end = min(end, self.end_index)
+        if end <= start:
+            return np.empty(0)
+        parts = [
+            b.samples[max(start - b.first_index, 0) : end - b.first_index]
+            for b, _ in self._blocks
+            if b.first_index < end and b.end_index > start
+        ]
+        samples = np.concatenate(parts).astype(np.float64)
+        return samples if self.correction is None else self.correction.apply(samples)
 
     def mark(self, sample: int) -> None:
         """Keep the running sum before ``sample`` and its value, now or when it arrives."""

@@ -7,6 +7,11 @@ file as it arrives, and keeps the timestamp events and drops for the runner to c
 Every wait is on the monitor's clock (``host.clock``): real time for real ports; on a
 simulated bench the pump runs as the clock's reader, woken when data is ready, and the
 runner's waits move virtual time only once the pump has read all there is.
+
+With a calibration (``correction``: ``calibration.correction.StreamCorrection``) the
+integrator corrects each block as it adds it (``measurement.integration``), while the trace
+gets the raw samples. ``observers`` see every item as it arrives (calibration workflows
+gather their statistics this way), on the pump's thread and under its lock.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from tinyjoule.calibration.correction import StreamCorrection
 from tinyjoule.errors import (
     MeasurementError,
     MeasurementTimeout,
@@ -54,12 +60,16 @@ class MonitorPump:
         device: str,
         writer: TraceWriter | None,
         clock: Clock = SYSTEM_CLOCK,
+        correction: StreamCorrection | None = None,
+        observers: list[Callable[[StreamItem], None]] | None = None,
     ) -> None:
         self.monitor = monitor
         self.device = device
         self.writer = writer
         self.clock = clock
-        self.integrator = StreamIntegrator()
+        self.correction = correction
+        self.observers = list(observers or [])
+        self.integrator = StreamIntegrator(correction=correction)
         self.events: list[Event] = []
         self.drops: list[SampleDrop] = []
         self.max_buffer_percent = 0
@@ -109,13 +119,15 @@ class MonitorPump:
     def _dispatch(self, items: list[StreamItem]) -> None:
         with self._cond:
             for item in items:
+                for observe in self.observers:
+                    observe(item)
                 if isinstance(item, SampleBlock):
                     if len(item.samples):
                         self.last_sample_s = self.clock.now()
                         self.sample_rate_hz = item.sample_rate_hz
-                    self.integrator.add(item)
+                    self.integrator.add(item)  # corrects, with a calibration
                     if self.writer is not None:
-                        self.writer.add_block(item)
+                        self.writer.add_block(item)  # the raw samples
                 elif isinstance(item, Event):
                     self.integrator.mark_event(item.sample_index)
                     self.events.append(item)
@@ -234,6 +246,16 @@ class MonitorPump:
                 f"{self.device} stopped streaming at sample {self.integrator.end_index} "
                 f"(no samples for {silent_s:.1f} s)"
             )
+
+    def samples_in(self) -> int:
+        """How many samples have reached the integrator (the next sample's index)."""
+        with self._cond:
+            return self.integrator.end_index
+
+    def held(self, start: int, end: int):  # -> np.ndarray
+        """A copy of the (corrected) samples ``start`` ... ``end - 1`` still held."""
+        with self._cond:
+            return self.integrator.held(start, end)
 
     def dropped_between(self, start: int, end: int) -> int:
         with self._cond:

@@ -42,7 +42,10 @@ def energy_blocks(windows: Sequence[dict[str, Any]], official: bool) -> list[str
                 f"  total energy  : {w['energy_uj']:.3f} uJ",
                 f"  energy/inf    : {w['uj_per_inference']:.3f} uJ/inf",
             ]
-        lines.append(f"  uncertainty   : +/- {w['uncertainty_uj_per_inference']:.3f} uJ/inf")
+        lines.append(
+            f"  uncertainty   : +/- {w['uncertainty_uj_per_inference']:.3f} uJ/inf "
+            "(expanded, k = 2)"
+        )
     return lines
 
 

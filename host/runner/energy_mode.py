@@ -5,6 +5,10 @@ them flowing. For every window: exactly two new events (none in between windows)
 event counters, no dropped samples, at least 10 s and 10 inferences (iterations raised as in
 performance mode). The result is the median energy per inference over 5 windows with its
 uncertainty, mean power, and (simulated bench only) the simulator's exact truth.
+
+Every figure carries its GUM budget (``calibration.budget``): each window's energy, and the
+median energy per inference (the median window's terms per inference plus the
+window-to-window scatter). ``uncertainty_*`` values are expanded uncertainties, k = 2.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tinyjoule.calibration.budget import median_budget
 from tinyjoule.errors import MeasurementError, MeasurementTimeout
 from tinyjoule.host.link.dut_link import DutLink, InferReply
 from tinyjoule.host.measurement.integration import UncertaintyModel, WindowEnergy
@@ -63,8 +68,15 @@ class EnergyWindow:
             "start_sample": e.start_index,
             "end_sample": e.end_index,
         }
+        if e.budget is not None:
+            out["combined_standard_uncertainty_uj"] = e.budget.combined_standard_uncertainty_uj
+            out["coverage_factor"] = e.budget.coverage_factor
+            out["uncertainty_budget"] = e.budget.to_dict()
         if self.sim_truth_j is not None:
             out["sim_truth_energy_uj"] = self.sim_truth_j * 1e6
+            out["sim_truth_within_uncertainty"] = bool(
+                abs(e.energy_j - self.sim_truth_j) <= e.uncertainty_j
+            )
         return out
 
 
@@ -262,11 +274,24 @@ def summarise(windows: Sequence[EnergyWindow]) -> dict[str, Any]:
         "median_latency_ms": median([w.duration_s * 1e3 / w.inferences for w in windows]),
         "median_throughput_ips": median([w.inferences / w.duration_s for w in windows]),
     }
+    if all(w.energy.budget is not None for w in windows):
+        budget = median_budget(
+            [w.energy.budget.scaled(1.0 / w.inferences, "uj_per_inference") for w in windows],  # type: ignore[union-attr]
+            [w.uj_per_inference for w in windows],
+        )
+        out["uncertainty_uj_per_inference"] = budget.expanded_uncertainty_uj
+        out["combined_standard_uncertainty_uj_per_inference"] = (
+            budget.combined_standard_uncertainty_uj
+        )
+        out["coverage_factor"] = budget.coverage_factor
+        out["uncertainty_budget"] = budget.to_dict()
     out["uncertainty_mean_power_mw"] = out["mean_power_mw"] * (
         out["uncertainty_uj_per_inference"] / out["median_uj_per_inference"]
     )
     if all(w.sim_truth_j is not None for w in windows):
-        out["sim_truth_uj_per_inference"] = median(
-            [w.sim_truth_j * 1e6 / w.inferences for w in windows]  # type: ignore[operator]
+        truth = median([w.sim_truth_j * 1e6 / w.inferences for w in windows])  # type: ignore[operator]
+        out["sim_truth_uj_per_inference"] = truth
+        out["sim_truth_within_uncertainty"] = bool(
+            abs(out["median_uj_per_inference"] - truth) <= out["uncertainty_uj_per_inference"]
         )
     return out

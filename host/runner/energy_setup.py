@@ -14,6 +14,7 @@ from typing import Any
 from tinyjoule.device_text import clip
 from tinyjoule.errors import ConfigurationError
 from tinyjoule.host.bench.opening import OpenedBench
+from tinyjoule.host.calibrate.applying import note_calibration, policy_for
 from tinyjoule.host.measurement.pump import BUFFER_WARNING_PERCENT
 from tinyjoule.host.results.session import WorkloadRecord
 from tinyjoule.host.runner.monitor_setup import BOOT_WAIT_S, EnergyBench, energy_bench
@@ -50,7 +51,10 @@ def recorded_energy_bench(
         boot_wait_s=BOOT_WAIT_S,
         transcript=record.transcript.summarising(),
         driver_options={**request.bench.monitor_driver_options, **bench.monitor_options},
+        calibration=policy_for(request),
+        simulated=bench.simulated,
     ) as monitor:
+        note_calibration(monitor.calibration, record)
         record.update(
             monitor={
                 "kind": monitor.info.kind,

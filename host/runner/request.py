@@ -38,6 +38,8 @@ class RunRequest:
     sessions_root: Path = field(default_factory=lambda: Path("sessions"))
     db_url: str | None = None  # the history database; None: TINYJOULE_DB, else SQLite
     index: bool = True  # index the session in the history when it finishes
+    use_calibration: bool = True  # apply the monitor's calibration record (--no-calibration)
+    calibration_record: str | None = None  # a pinned record (file, KIND:SERIAL or name)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

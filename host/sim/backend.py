@@ -17,6 +17,8 @@ from tinyjoule.host.bench.opening import BenchRequest, OpenedBench
 from tinyjoule.host.bench.spec import BenchSpec
 from tinyjoule.host.sim import protocol_sim
 from tinyjoule.host.sim.config import parse_sim_url
+from tinyjoule.host.sim.instrument_errors import InstrumentErrors
+from tinyjoule.host.sim.references import SimulatedReferences
 from tinyjoule.host.sim.simulated_bench import SimulatedBench
 
 
@@ -41,6 +43,7 @@ class SimBackend:
             request.mode,
             monitor.kind if monitor is not None else None,
             request.model_path,
+            monitor.options if monitor is not None else (),
         )
         bench = SimulatedBench(config)
         name = protocol_sim.register_bench(bench)
@@ -50,7 +53,10 @@ class SimBackend:
             BenchSpec(dut_url=port) if io_kind is None else BenchSpec(io_url=port, io_kind=io_kind)
         )
         monitor_url = None
+        references = None
         if monitor is not None:
+            seed = InstrumentErrors.from_options(monitor.options).seed
+            references = SimulatedReferences(bench, config.profile.seed if seed is None else seed)
             monitor_url = (
                 protocol_sim.bench_url(name, "monitor") if "monitor" in bench.ports else ""
             )
@@ -62,6 +68,7 @@ class SimBackend:
                 simulated=True,
                 truth=bench,
                 monitor_options=bench.monitor_driver_options(),
+                references=references,
                 description={
                     "bench": spec.bench_url,
                     "board": config.profile.name,

@@ -112,6 +112,7 @@ class SimBenchConfig:
     profile: BoardProfile = REFERENCE_BOARD
     fault: SimFault | None = None
     monitor: str | None = None  # a monitor kind with a simulator, e.g. "lpm01a"
+    monitor_errors: tuple[tuple[str, float], ...] = ()  # sim:KIND?gain=...&offset_ua=...
     monitor_fault: MonitorFault | None = None
     pin_faults: tuple[tuple[int, str], ...] = ()  # (pulse number from 1, "skip" | "double")
     model_fault: tuple[str, float] | None = None  # ("scale", factor) or ("roll", classes)
@@ -139,7 +140,12 @@ class BenchOptions:
     sww: SwwOptions = SwwOptions()
 
     def config(
-        self, workload_id: str, mode: str, monitor: str | None, model_path: Path | None
+        self,
+        workload_id: str,
+        mode: str,
+        monitor: str | None,
+        model_path: Path | None,
+        monitor_errors: tuple[tuple[str, float], ...] = (),
     ) -> SimBenchConfig:
         """The bench for one workload in ``mode`` (the firmware is built for it)."""
         firmware = "energy" if mode == "energy" else "performance"
@@ -156,6 +162,7 @@ class BenchOptions:
             profile=self.profile,
             fault=self.fault,
             monitor=monitor,
+            monitor_errors=monitor_errors,
             monitor_fault=self.monitor_fault,
             pin_faults=self.pin_faults,
             model_fault=self.model_fault,

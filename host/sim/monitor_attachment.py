@@ -6,7 +6,12 @@ port, a vendor-driver instrument (the JS220) is handed to the host's driver as i
 ``driver_factory``; a monitor that powers the target boots or unpowers the DUT when its
 output switches; and the faults a test or user asked for (``sim.config.MonitorFault``)
 are applied, the port-level ones (silent, unplugged) here, the stream-level ones
-(overrun, drop, a stale stream left running) by the device.
+(overrun, drop, a stale stream left running) by the device. Instrument errors (gain,
+offset, time base, noise: ``sim.instrument_errors``) are handed to the device.
+
+A calibration can connect a reference load to the monitor's output instead of the board
+(``connect_load``): while it is connected and the output is on, the output draws
+``voltage / ohms`` (nothing for an open output) and the board stays unpowered.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from serial import SerialException
 from tinyjoule.errors import ConfigurationError
 from tinyjoule.host.instruments.registry import load_object, monitor_facts
 from tinyjoule.host.sim.config import MonitorFault
+from tinyjoule.host.sim.instrument_errors import InstrumentErrors
 from tinyjoule.host.sim.links import HostPort
 
 if TYPE_CHECKING:
@@ -46,15 +52,62 @@ class MonitorAttachment:
         self.fault = fault
         self.powers_target = facts.powers_target
         self.device: Any = device_class.for_bench(bench)  # type: ignore[attr-defined]
+        self.errors = InstrumentErrors.from_options(bench.config.monitor_errors)
+        self._give_errors(kind)
         self.serial = bool(getattr(self.device, "serial", True))
         self.port = HostPort("monitor", MONITOR_BAUD) if self.serial else None
         self.dut_powered = not self.powers_target
+        self.load: tuple[float | None] | None = None  # (ohms or None for open) when connected
         if fault is not None and fault.kind not in ("silent", "unplug"):
             if fault.kind == "stale":  # left streaming by an earlier run that died
                 self.device.receive(getattr(self.device, "stale_start", b""), 0.0)
                 bench.clock.advance_to(STALE_START_S)
             else:
                 self.device.apply_fault(fault)
+
+    def _give_errors(self, kind: str) -> None:
+        errors, profile = self.errors, self.bench.config.profile
+        if errors.reading_or_clock:
+            if not getattr(self.device, "simulates_errors", False):
+                raise ConfigurationError(
+                    f"the simulated {kind} does not simulate instrument errors (gain, "
+                    "offset_ua, timebase_ppm); leave them out of its URL"
+                )
+            self.device.errors = errors
+        if errors.noise_a is not None or errors.seed is not None:
+            set_noise = getattr(self.device, "set_noise", None)
+            if set_noise is None:
+                raise ConfigurationError(
+                    f"the simulated {kind} cannot take noise_ua or seed; leave them out of its URL"
+                )
+            set_noise(
+                profile.current_noise_a if errors.noise_a is None else errors.noise_a,
+                profile.seed if errors.seed is None else errors.seed,
+            )
+
+    # -- reference loads -----------------------------------------------------------------
+    def connect_load(self, ohms: float | None, connected: bool = True) -> None:
+        """Connect a load of ``ohms`` (None: nothing, the open output) to the monitor's
+        output instead of the board; ``connected=False`` puts the board back."""
+        bench = self.bench
+        power = bench.dut.power
+        now = max(bench.clock.now(), power.times_s[-1])
+        self.load = (ohms,) if connected else None
+        if self.load is not None:
+            on = self.dut_powered if self.powers_target else True
+            power.set_current(now, self._load_current() if on else 0.0)
+            if not self.powers_target:
+                self.dut_powered = True
+        else:
+            power.set_current(now, 0.0)
+            if self.dut_powered:  # the board is back on a live output: it boots
+                bench.dut.boot(now)
+                bench.scheduler.run()
+
+    def _load_current(self) -> float:
+        assert self.load is not None
+        ohms = self.load[0]
+        return 0.0 if ohms is None else self.bench.front_end.supply_voltage_v() / ohms
 
     def driver_options(self) -> dict[str, Any]:
         """Keyword arguments for the host's driver: a vendor-driver instrument is handed
@@ -73,7 +126,11 @@ class MonitorAttachment:
         self.device.receive(data, now)
         self.fill()
         powered = bool(self.device.target_powered)
-        if powered and not self.dut_powered:
+        if self.load is not None and powered != self.dut_powered:  # a reference load
+            self.dut_powered = powered
+            current = self._load_current() if powered else 0.0
+            bench.dut.power.set_current(max(now, bench.dut.power.times_s[-1]), current)
+        elif powered and not self.dut_powered:
             self.dut_powered = True
             bench.dut.boot(now)
             bench.scheduler.run()

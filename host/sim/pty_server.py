@@ -3,6 +3,11 @@
 Each host-facing port of the bench gets a pty pair; a thread moves bytes between the master
 side and the bench. The baud a client sets on the slave (termios) is honoured: a client at the
 wrong baud gets garbage, as with a real UART.
+
+The bench's virtual clock moves when a client reads the DUT's replies (they arrive when the
+DUT has done its work). With ``pace`` set it also follows the wall clock (``pace`` virtual
+seconds per real second) whenever it lags behind, so a client that only listens to a
+monitor, as a calibration does, sees its samples stream in.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import os
 import select
 import termios
 import threading
+import time
 import tty
 from dataclasses import dataclass, field
 
@@ -38,6 +44,7 @@ class PtyServer:
     """Pseudo-terminals onto ``bench``; ``paths`` maps port name to the slave device path."""
 
     bench: SimulatedBench
+    pace: float | None = None  # virtual seconds per real second when idle; None: none
     paths: dict[str, str] = field(default_factory=dict)
     _fds: list[int] = field(default_factory=list)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -54,7 +61,17 @@ class PtyServer:
             )
             self._threads.append(thread)
             thread.start()
+        if self.pace:
+            thread = threading.Thread(target=self._follow_wall_clock, daemon=True)
+            self._threads.append(thread)
+            thread.start()
         return self.paths
+
+    def _follow_wall_clock(self) -> None:
+        clock, pace = self.bench.clock, float(self.pace or 0.0)
+        start_wall, start_virtual = time.monotonic(), clock.now()
+        while not self._stop.wait(0.02):
+            clock.advance_to(start_virtual + (time.monotonic() - start_wall) * pace)
 
     def _pump(self, name: str, link_baud: int, master: int, slave: int) -> None:
         self._send_pending(name, link_baud, master, slave)

@@ -288,3 +288,12 @@ class SimulatedBench:
             raise ValueError("the simulated board has not pulsed its timestamp pin twice yet")
         charge = self.dut.activity.charge_c(edges[-2], edges[-1], self.dut.currents_a)
         return self.front_end.supply_voltage_v() * charge
+
+    # -- calibration ----------------------------------------------------------------------
+    def connect_load(self, ohms: float | None, connected: bool = True) -> None:
+        """A reference load of ``ohms`` (None: open) on the monitor's output instead of the
+        board, as a person connecting a resistor does; ``connected=False``: the board again."""
+        with self.lock:
+            if self.monitor is None:
+                raise ConfigurationError("the simulated bench has no monitor to load")
+            self.monitor.connect_load(ohms, connected)

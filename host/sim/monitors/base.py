@@ -8,6 +8,8 @@ it powers the target (``target_powered``) and how many samples it streamed
 (``samples_streamed``), and what an earlier run left it doing (``stale_start``: the bytes
 that started a stream). ``apply_fault`` injects stream faults (``sim.config.MonitorFault``).
 ``SerialMonitorDevice`` gives the shared parts; a third party's simulator may use it too.
+A device that renders instrument errors (``sim.instrument_errors``: gain, offset, time base)
+says so with ``simulates_errors = True``; the bench refuses errors for one that does not.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from tinyjoule.errors import ConfigurationError
+from tinyjoule.host.sim.instrument_errors import NO_ERRORS, InstrumentErrors
 
 NOISE_TABLE = 1 << 16
 """Unit-rms Gaussian values a device draws its noise from (zero mean, seeded)."""
@@ -28,9 +31,15 @@ class SerialMonitorDevice(ABC):
 
     serial = True
     stale_start = b""
+    simulates_errors = False
+    errors: InstrumentErrors = NO_ERRORS
 
     def __init__(self, front_end: Any, *, noise_a: float = 0.0, seed: int = 0) -> None:
         self.front_end = front_end
+        self.set_noise(noise_a, seed)
+
+    def set_noise(self, noise_a: float, seed: int) -> None:
+        """Noise of ``noise_a`` A rms from a table drawn with ``seed``."""
         self.noise_a = noise_a
         self.seed = seed
         self._noise_rng = np.random.default_rng([seed, 1])

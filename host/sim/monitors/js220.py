@@ -32,6 +32,7 @@ import numpy as np
 
 from tinyjoule.errors import ConfigurationError
 from tinyjoule.host.sim.analog import AnalogFrontEnd
+from tinyjoule.host.sim.instrument_errors import NO_ERRORS, InstrumentErrors
 
 BASE_RATE_HZ = 2_000_000
 SAMPLE_ID_AT_ZERO = 7_340_032_123
@@ -81,6 +82,10 @@ class SimulatedJs220Driver:
     thread follows the bench's virtual ``clock`` (a reader of it); alone it polls real time."""
 
     serial = False  # the host's driver gets this object, not a port
+    simulates_errors = True
+    errors: InstrumentErrors = NO_ERRORS
+    """Instrument errors (``sim.instrument_errors``): its 2 MS/s clock runs at
+    ``errors.rate``; current readings are ``gain x current + offset`` plus the noise."""
 
     @classmethod
     def for_bench(cls, bench: Any) -> SimulatedJs220Driver:
@@ -284,6 +289,15 @@ class SimulatedJs220Driver:
             return False
         return True
 
+    @property
+    def _base_hz(self) -> float:
+        """The true rate of the 2 MS/s clock (its nominal rate with the time-base error)."""
+        return self.errors.rate(BASE_RATE_HZ)
+
+    def set_noise(self, noise_a: float, seed: int) -> None:
+        self.noise_a = noise_a
+        self._rng = np.random.default_rng(seed)
+
     def _check(self, topic: str, what: str) -> str:
         prefix = self.device_path + "/"
         if not topic.startswith(prefix) and topic.rstrip("/") != self.device_path:
@@ -293,7 +307,7 @@ class SimulatedJs220Driver:
         return topic[len(prefix) :]
 
     def _sample_id_now(self) -> int:
-        return SAMPLE_ID_AT_ZERO + math.floor(self.now_s() * BASE_RATE_HZ + 1e-6)
+        return SAMPLE_ID_AT_ZERO + math.floor(self.now_s() * self._base_hz + 1e-6)
 
     def _ctrl(self, signal: str, on: bool) -> None:
         if not on:
@@ -313,7 +327,7 @@ class SimulatedJs220Driver:
 
     def _level_at(self, sample_id: int) -> int:
         """The pin's level at ``sample_id`` (edges exactly then may be applied again)."""
-        t = (sample_id - SAMPLE_ID_AT_ZERO) / BASE_RATE_HZ
+        t = (sample_id - SAMPLE_ID_AT_ZERO) / self._base_hz
         fall = self.front_end.falling_edges_s(0.0, t)
         rise = self.front_end.rising_edges_s(0.0, t)
         if not fall and not rise:
@@ -368,10 +382,11 @@ class SimulatedJs220Driver:
         for a, b in self._runs(port.next, end, d, 1):
             for n in range(a, b, MESSAGE_SAMPLES):
                 count = min(MESSAGE_SAMPLES, b - n)
-                fs = BASE_RATE_HZ / d
+                fs = self._base_hz / d
                 if port.subtopic == "s/i":
-                    t0 = (n * d - SAMPLE_ID_AT_ZERO) / BASE_RATE_HZ
+                    t0 = (n * d - SAMPLE_ID_AT_ZERO) / self._base_hz
                     values = self.front_end.charge_per_period_c(t0, fs, 0, count) * fs
+                    self.errors.read(values)
                     noise = self.noise_a
                 else:
                     values = np.full(count, self.front_end.supply_voltage_v())
@@ -409,13 +424,13 @@ class SimulatedJs220Driver:
 
     def _pin_steps(self, port: _Port, first: int, end: int) -> list[tuple[int, int]]:
         """(bit offset, new level) for the pin edges shown first by bits [first, end)."""
-        t_first = (first - 1 - SAMPLE_ID_AT_ZERO) / BASE_RATE_HZ
-        t_end = (end - SAMPLE_ID_AT_ZERO) / BASE_RATE_HZ
+        t_first = (first - 1 - SAMPLE_ID_AT_ZERO) / self._base_hz
+        t_end = (end - SAMPLE_ID_AT_ZERO) / self._base_hz
         edges = [(t, 0) for t in self.front_end.falling_edges_s(t_first, t_end)]
         edges += [(t, 1) for t in self.front_end.rising_edges_s(t_first, t_end)]
         steps = []
         for t, level in sorted(edges):
-            bit = SAMPLE_ID_AT_ZERO + math.ceil(t * BASE_RATE_HZ - 1e-6)
+            bit = SAMPLE_ID_AT_ZERO + math.ceil(t * self._base_hz - 1e-6)
             if first <= bit < end:
                 steps.append((bit - first, level))
         return steps

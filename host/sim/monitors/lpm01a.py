@@ -33,6 +33,11 @@ Stream conventions (the decoders in ``tinyjoule.host.instruments`` rely on them)
 - ``inject_drop`` withholds samples while stamps keep the true count; ``inject_overrun``
   forces the overrun error record; ``inject_stop`` hangs the board after a sample count (no
   sample, record or reply more). bin_hexa streams start with an 0xF7 voltage frame.
+- Instrument errors (``errors``, ``sim.instrument_errors``): the sample clock runs at
+  ``errors.rate(fs)`` (sample k covers ``[t0 + k/rate, t0 + (k+1)/rate)``, events follow
+  the same clock), every reading is ``gain x current + offset`` plus the noise, and energy
+  output is that reading x V / fs with the nominal fs, as the instrument believes it.
+  ``calib`` (self-calibration) acknowledges and changes nothing.
 """
 
 from __future__ import annotations
@@ -49,7 +54,9 @@ from tinyjoule.host.sim.monitors.lpm01a_console import DeviceSettings, PowerShie
 from tinyjoule.host.sim.monitors.lpm01a_formats import _frame, ascii_records, bin_records
 
 FIRMWARE_VERSION = "1.0.7"
-BOARD_ID = "3932216-1412969234-2031668"
+BOARD_ID = "SIM3932216-1412969234-2031668"
+"""The board ID `powershield` reports; "SIM" says it is simulated (calibration records made
+with it are marked simulated, even over a pseudo-terminal)."""
 MAX_COMMAND_BYTES = 256
 OVERRUN_TEXT = "error: buffer overrun, acquisition stopped"
 _END_TEXT = b"\r\nPowerShield > Acquisition completed\r\n\r\n"
@@ -82,6 +89,7 @@ class SimulatedLpm01a(PowerShieldSettings, SerialMonitorDevice):
     """The PowerShield firmware over a virtual clock; see the module docstring."""
 
     stale_start = b"htc\nfreq 1k\noutput energy\nacqtime 0\nstart\n"
+    simulates_errors = True
 
     def __init__(
         self,
@@ -218,7 +226,7 @@ class SimulatedLpm01a(PowerShieldSettings, SerialMonitorDevice):
         acq = self._acq
         if acq is None or until_s < acq.t0:
             return
-        k_end = math.floor((until_s - acq.t0) * acq.fs + 1e-9)
+        k_end = math.floor((until_s - acq.t0) * self.errors.rate(acq.fs) + 1e-9)
         if max_bytes is not None:
             per_sample = 9 if acq.stream_format == "ascii_dec" else 2
             k_end = min(k_end, acq.next_k + max(1, max_bytes // per_sample))
@@ -249,8 +257,10 @@ class SimulatedLpm01a(PowerShieldSettings, SerialMonitorDevice):
         """What samples k0 ... k0 + n - 1 read before encoding (A or J per period)."""
         if not self.target_powered:
             return np.zeros(n)
-        values = self.front_end.charge_per_period_c(acq.t0, acq.fs, k0, n)
-        values *= acq.fs
+        rate = self.errors.rate(acq.fs)
+        values = self.front_end.charge_per_period_c(acq.t0, rate, k0, n)
+        values *= rate
+        self.errors.read(values)
         self.add_noise(values)
         if acq.output == "energy":
             values *= self.front_end.supply_voltage_v() / acq.fs
@@ -286,9 +296,10 @@ class SimulatedLpm01a(PowerShieldSettings, SerialMonitorDevice):
             edges_of = self.front_end.falling_edges_s
             if acq.edge == "ris":
                 edges_of = self.front_end.rising_edges_s
-            start, end = acq.t0 + k0 / acq.fs, acq.t0 + k1 / acq.fs
+            rate = self.errors.rate(acq.fs)
+            start, end = acq.t0 + k0 / rate, acq.t0 + k1 / rate
             for t in sorted(edges_of(start, end)):
-                k = min(max(math.floor((t - acq.t0) * acq.fs + 1e-9) + 1, k0 + 1), k1)
+                k = min(max(math.floor((t - acq.t0) * rate + 1e-9) + 1, k0 + 1), k1)
                 text = f"event {acq.events:02d} ris"
                 acq.events += 1
                 records.append((k, self._text_record(acq, text, 0xF2)))

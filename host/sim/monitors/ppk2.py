@@ -30,6 +30,11 @@ Stream model (the decoder in ``tinyjoule.host.instruments.ppk2_decoder`` relies 
   counter gap; the PPK2 reports nothing else. ``inject_stop`` hangs it after a sample count
   (nothing more is sent, commands are ignored).
 
+Instrument errors (``errors``, ``sim.instrument_errors``) act before ranging: the sample
+clock runs at ``errors.rate(fs)`` (sample periods and logic edges follow it) and the
+current read is ``gain x current + offset`` plus the noise; the metadata's calibration is
+the firmware's own and does not know them.
+
 The metadata reply imitates a real dump (spec 3.3); ``inject_calibration`` corrupts it as
 users have seen: ``"missing"`` (only ``END``), ``"zero"`` (R0-R4 = 0), ``"erased"``
 (every value ``-nan``), ``"absurd"`` (R0 = 3.1e27, O1 = -2.8e15, as in DevZone 92921).
@@ -101,6 +106,7 @@ class SimulatedPpk2(SerialMonitorDevice):
     """The PPK2 firmware over a virtual clock; see the module docstring."""
 
     stale_start = b"\x06"  # average start
+    simulates_errors = True
 
     def __init__(
         self,
@@ -274,7 +280,7 @@ class SimulatedPpk2(SerialMonitorDevice):
         acq = self._acq
         if acq is None or until_s < acq.t0:
             return
-        k_end = math.floor((until_s - acq.t0) * SAMPLE_RATE_HZ + 1e-9)
+        k_end = math.floor((until_s - acq.t0) * self.errors.rate(SAMPLE_RATE_HZ) + 1e-9)
         if max_bytes is not None:
             k_end = min(k_end, acq.next_k + max(1, max_bytes // 4))
         if self._inject.stop_at is not None:
@@ -288,8 +294,9 @@ class SimulatedPpk2(SerialMonitorDevice):
 
     def _words(self, acq: _Acquisition, k0: int, k1: int) -> np.ndarray:
         n = k1 - k0
-        fs = SAMPLE_RATE_HZ
+        fs = self.errors.rate(SAMPLE_RATE_HZ)
         current = self.front_end.charge_per_period_c(acq.t0, fs, k0, n) * fs
+        self.errors.read(current)
         self.add_noise(current)
         if not self.target_powered:
             current = np.zeros(n)
@@ -368,7 +375,7 @@ class SimulatedPpk2(SerialMonitorDevice):
     def _logic(self, acq: _Acquisition, k0: int, k1: int) -> np.ndarray:
         """The logic byte of samples k0 ... k1 - 1: the pin level after every edge seen by
         then, plus the other inputs."""
-        fs = SAMPLE_RATE_HZ
+        fs = self.errors.rate(SAMPLE_RATE_HZ)
         start, end = acq.t0 + k0 / fs, acq.t0 + k1 / fs
         edges = [(t, 0) for t in self.front_end.falling_edges_s(start, end)]
         edges += [(t, 1) for t in self.front_end.rising_edges_s(start, end)]
