@@ -10,6 +10,7 @@ from typing import Any
 
 from tinyjoule.host.report.checks import num
 from tinyjoule.host.report.fmt import esc, integer, key_values, number, row, table
+from tinyjoule.host.report.html_budget import budget_section
 from tinyjoule.host.report.model import FAILED, IMPORTED, PASSED, PUBLISHED, Item
 
 TIME_BASE_RELATIVE = 1e-4  # UncertaintyModel.sample_rate_relative, as every figure used
@@ -193,7 +194,8 @@ def _uncertainty(item: Item) -> str:
     )
     caption = (
         f"uncertainty terms: {how}; time base {TIME_BASE_RELATIVE * 1e6:g} ppm; edge bound: "
-        "where the edges fell in their samples; total: the three in quadrature"
+        "where the edges fell in their samples; total: as the run stated it (a run without a "
+        "GUM budget: the three in quadrature)"
     )
     return table(head, rows, "uncertainty", caption)
 
@@ -362,7 +364,7 @@ def item_section(item: Item, key: str) -> str:
             parts.append(
                 _energy_windows(rebuilt, f"correctly aligned windows: {why}", "rebuilt energy")
             )
-        parts.append(_uncertainty(item))
+        parts.append(budget_section(item) or _uncertainty(item))
     elif item.windows and item.mode == "performance":
         parts.append(_performance_windows(item))
     if item.mode == "energy" or item.envelope is not None:

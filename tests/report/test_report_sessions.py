@@ -32,7 +32,18 @@ def test_energy_session_tables_checks_and_marks(runs, tmp_path) -> None:
     assert all("SIMULATED + SYNTHETIC DATA" in r[2] for r in summary.rows)
     windows = page.tables_with("windows", "energy")
     assert [len(t.rows) for t in windows] == [5, 5]
-    assert len(page.tables_with("uncertainty")) == 2 and len(page.tables_with("checks")) == 2
+    assert len(page.tables_with("checks")) == 2
+    # the GUM budget of each median, its terms as results.json has them, and each window's
+    budgets = page.tables_with("budget")
+    assert len(budgets) == 2 and len(page.tables_with("budget-windows")) == 2
+    stated = json.loads((runs["energy"] / "kws01" / "results.json").read_text())
+    terms = stated["uncertainty_budget"]["terms"]
+    assert [r[0] for r in budgets[0].rows] == [t["name"] for t in terms]
+    shown = [float(r[5]) for r in budgets[0].rows]
+    assert shown == pytest.approx([t["contribution_uj"] for t in terms], abs=1e-4)
+    u_c = stated["uncertainty_budget"]["combined_standard_uncertainty_uj"]
+    assert np.sqrt(sum(c * c for c in shown)) == pytest.approx(u_c, rel=1e-3)
+    assert "k = 2" in page.text and "the ± printed everywhere is U" in page.text
     results = json.loads((runs["energy"] / "kws01" / "results.json").read_text())
     first = windows[0].rows[0]
     assert first[1] == results["windows"][0]["input"]
