@@ -38,3 +38,8 @@ class MeasurementTimeout(MeasurementError, TimeoutError):
 
 class LateReply(ResponseTimeout):
     """A device answered, but only after the timeout: its reply was discarded."""
+
+
+class StorageError(TinyJouleError):
+    """A session file (trace, transcript, log, results) could not be written: the disk is
+    full or the folder is not writable."""

@@ -13,22 +13,33 @@ Layout (readable with h5py or any HDF5 tool, no tinyjoule needed)::
            instrument_firmware, stream_format, workload, window_convention, created,
            complete (bool), error
 
-The file is flushed after every window, so a failure later keeps what was measured; the
-``complete`` attribute says whether the run finished. ``window_convention`` says how windows
-were cut: ``half_edge_samples`` (live runs: an event at k is an edge inside sample k-1, the
-boundary samples count half) or ``half_open_range`` (published runs imported by rescore).
+The file is readable from the moment it exists: it is made under a temporary name, its
+datasets and attributes written to the disk itself (fsync), then renamed, so a process
+killed or a power lost at any point leaves no ``trace.h5`` or one that opens, with no samples
+yet. It is flushed after every window and at least every ``FLUSH_INTERVAL_S`` of streaming,
+and between two flushes the file on disk stays the last one (``trace_storage``), so a kill
+keeps what was measured up to the last flush; the ``complete`` attribute says whether the
+run finished. (Not SWMR: a file killed while open in SWMR mode opens only for SWMR readers,
+and plain ``h5py.File(path)`` refuses it.)
+``window_convention`` says how windows were cut: ``half_edge_samples`` (live runs: an event
+at k is an edge inside sample k-1, the boundary samples count half) or ``half_open_range``
+(published runs imported by rescore).
 
 Writing (compression above all) runs on a thread of the writer's own, fed through a bounded
 queue: HDF5 releases the GIL while it compresses, so the monitor pump goes on decoding
 meanwhile, and memory stays bounded (``MAX_QUEUED_SAMPLES``). A write that fails is raised
-by the next call (``TraceWriteError``); what was written before stays readable.
+by the next call (``TraceWriteError``); what was written before stays readable. A disk
+about to fill stops the trace while ``MIN_FREE_BYTES`` are still free, so that the results
+files fit; a disk that fills anyway is handled below HDF5 (``trace_storage``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import threading
+import time
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -36,8 +47,10 @@ from typing import Any
 import h5py
 import numpy as np
 
-from tinyjoule.errors import MeasurementError
+from tinyjoule.errors import MeasurementError, StorageError
+from tinyjoule.host.disk_space import disk_full_text, free_bytes, is_disk_full, size_text
 from tinyjoule.host.measurement.stream import Event, SampleBlock, SampleDrop
+from tinyjoule.host.measurement.trace_storage import TraceStorage
 from tinyjoule.host.results import json_text
 
 CHUNK_SAMPLES = 1 << 16
@@ -47,9 +60,15 @@ WINDOW_COLUMNS = ("start_event_index", "end_event_index", "inferences", "energy_
 MAX_QUEUED_SAMPLES = 1 << 22
 """Samples waiting to be written at most (16 MB); ``add_block`` waits beyond that."""
 CLOSE_TIMEOUT_S = 120.0
+FLUSH_INTERVAL_S = 1.0
+"""Streaming flushes the file at least this often (wall time): what a kill loses."""
+WRITE_CHUNKS = 16
+"""Whole chunks written in one go at most (then the flush interval is checked)."""
+MIN_FREE_BYTES = 1 << 20
+"""The trace stops while this much is still free on its disk, so the results files fit."""
 
 
-class TraceWriteError(MeasurementError):
+class TraceWriteError(MeasurementError, StorageError):
     """The trace file could not be written."""
 
 
@@ -58,24 +77,16 @@ class TraceWriter:
 
     def __init__(self, path: Path, attrs: dict[str, Any]) -> None:
         self.path = path
-        self._file = h5py.File(path, "w")
-        self._samples = self._file.create_dataset(
-            "samples",
-            shape=(0,),
-            maxshape=(None,),
-            dtype="float32",
-            chunks=(CHUNK_SAMPLES,),
-            compression="gzip",
-            compression_opts=1,  # as small as level 4 on these traces, twice as fast
-            shuffle=True,
-        )
-        self._events = self._table("events", EVENT_COLUMNS, "int64", 1024)
-        self._drops = self._table("drops", DROP_COLUMNS, "int64", 1024)
-        self._windows = self._table("windows", WINDOW_COLUMNS, "float64", 64)
-        self._file.attrs["created"] = dt.datetime.now().isoformat(timespec="seconds")
-        self._file.attrs["complete"] = False
-        self._write_attrs(attrs)
+        _create(path, attrs)
+        self._storage = TraceStorage(path, create=False)
+        self._file = h5py.File(self._storage, "r+")
+        self._samples = self._file["samples"]
+        self._events = self._file["events"]
+        self._drops = self._file["drops"]
+        self._windows = self._file["windows"]
         self.n_samples = 0  # samples received (queued or written)
+        self._flushed_samples = 0
+        self._last_flush = time.monotonic()
         self._buffer = np.empty(CHUNK_SAMPLES, dtype=np.float32)
         self._buffered = 0
         self._cond = threading.Condition()
@@ -85,15 +96,6 @@ class TraceWriter:
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="trace-writer", daemon=True)
         self._thread.start()
-
-    def _table(self, name: str, columns: tuple[str, ...], dtype: str, rows: int) -> h5py.Dataset:
-        """A growing 2-D dataset whose ``columns`` attribute names its columns."""
-        n = len(columns)
-        dataset = self._file.create_dataset(
-            name, shape=(0, n), maxshape=(None, n), dtype=dtype, chunks=(rows, n)
-        )
-        dataset.attrs["columns"] = list(columns)
-        return dataset
 
     # -- the caller's side --------------------------------------------------------------
     def set_attrs(self, attrs: dict[str, Any]) -> None:
@@ -165,6 +167,8 @@ class TraceWriter:
                     return
 
     def _raise_if_failed(self) -> None:
+        if isinstance(self._error, TraceWriteError):
+            raise self._error
         if self._error is not None:
             raise TraceWriteError(
                 f"trace file {self.path}: writing failed ({self._error}); what was written "
@@ -189,6 +193,7 @@ class TraceWriter:
                 continue
             try:
                 self._do(kind, value)
+                self._check_storage()
             except Exception as exc:  # reported to the caller by the next call
                 with self._cond:
                     self._error = exc
@@ -208,36 +213,63 @@ class TraceWriter:
             self._write_attrs(value)
         elif kind == "flush":
             self._write_buffer()
-            self._file.flush()
+            self._flush()
             value.set()
+
+    def _flush(self) -> None:
+        """Flush the samples written so far (whole chunks; the buffer stays) to the file."""
+        self._file.flush()
+        self._check_storage()
+        self._last_flush = time.monotonic()
+        self._flushed_samples = self._samples.shape[0]
+
+    def _check_storage(self) -> None:
+        """Raise once the disk has refused a write (the storage then keeps writes in memory)."""
+        failure = self._storage.failure
+        if failure is None:
+            return
+        kept = (
+            f"; it keeps the {self._flushed_samples} samples of its last flush, marked incomplete"
+        )
+        if is_disk_full(failure):
+            problem = disk_full_text(self.path, kept=kept)
+        else:
+            problem = f"{self.path}: writing failed ({failure}){kept}"
+        raise TraceWriteError(f"trace file {problem}") from failure
 
     def _finish(self, error: str | None) -> None:
         try:
             if self._error is None:
-                self._write_buffer()
+                try:
+                    self._write_buffer()
+                    self._check_storage()
+                except Exception as exc:
+                    self._error = exc
             self._file.attrs["complete"] = error is None and self._error is None
             reason = error or (str(self._error) if self._error is not None else None)
             if reason is not None:
                 self._file.attrs["error"] = reason
-        except Exception:  # the file may be beyond repair (disk full): keep what it holds
+        except Exception:  # the file may be beyond repair: keep what it holds
             pass
         finally:
             with contextlib.suppress(Exception):
                 self._file.close()
+            self._storage.close()
 
     def _write_attrs(self, attrs: dict[str, Any]) -> None:
-        for key, value in attrs.items():
-            text = json_text.dumps(value, indent=None) if isinstance(value, dict) else None
-            self._file.attrs[key] = value if text is None else text
+        _write_attrs(self._file, attrs)
 
     def _append_samples(self, values: np.ndarray) -> None:
-        """Buffer up to one chunk, then write whole chunks (small writes are slow in HDF5)."""
+        """Buffer up to one chunk, then write whole chunks (small writes are slow in HDF5),
+        a few at a time, flushing when ``FLUSH_INTERVAL_S`` has passed."""
         pos = 0
         while pos < len(values):
+            if self._time_to_flush():
+                self._flush()
             if self._buffered == 0 and len(values) - pos >= CHUNK_SAMPLES:
-                whole = (len(values) - pos) // CHUNK_SAMPLES * CHUNK_SAMPLES
-                self._write(values[pos : pos + whole])
-                pos += whole
+                chunks = min((len(values) - pos) // CHUNK_SAMPLES, WRITE_CHUNKS)
+                self._write(values[pos : pos + chunks * CHUNK_SAMPLES])
+                pos += chunks * CHUNK_SAMPLES
                 continue
             take = min(CHUNK_SAMPLES - self._buffered, len(values) - pos)
             self._buffer[self._buffered : self._buffered + take] = values[pos : pos + take]
@@ -246,15 +278,97 @@ class TraceWriter:
             if self._buffered == CHUNK_SAMPLES:
                 self._write_buffer()
 
+    def _time_to_flush(self) -> bool:
+        return time.monotonic() - self._last_flush >= FLUSH_INTERVAL_S
+
     def _write_buffer(self) -> None:
         if self._buffered:
             self._write(self._buffer[: self._buffered])
             self._buffered = 0
 
     def _write(self, values: np.ndarray) -> None:
+        free = free_bytes(self.path)
+        if free is not None and free - values.nbytes < MIN_FREE_BYTES:
+            raise TraceWriteError(
+                "trace file "
+                + disk_full_text(
+                    self.path,
+                    f", under the {size_text(MIN_FREE_BYTES)} kept free for the results files",
+                    f"; it keeps the {self._samples.shape[0]} samples written so far, marked "
+                    "incomplete",
+                )
+            )
         start = self._samples.shape[0]
         self._samples.resize((start + len(values),))
         self._samples[start:] = values
+
+
+def _write_attrs(file: h5py.File, attrs: dict[str, Any]) -> None:
+    for key, value in attrs.items():
+        text = json_text.dumps(value, indent=None) if isinstance(value, dict) else None
+        file.attrs[key] = value if text is None else text
+
+
+def _table(file: h5py.File, name: str, columns: tuple[str, ...], dtype: str, rows: int) -> None:
+    """A growing 2-D dataset whose ``columns`` attribute names its columns."""
+    n = len(columns)
+    dataset = file.create_dataset(
+        name, shape=(0, n), maxshape=(None, n), dtype=dtype, chunks=(rows, n)
+    )
+    dataset.attrs["columns"] = list(columns)
+
+
+def _create(path: Path, attrs: dict[str, Any]) -> None:
+    """The empty trace with its datasets and attributes, flushed to the disk under a
+    temporary name and then renamed: whenever ``path`` exists, it opens."""
+    tmp = path.with_name(path.name + ".tmp")
+    storage: TraceStorage | None = None
+    try:
+        storage = TraceStorage(tmp, create=True)
+        with h5py.File(storage, "w") as f:
+            f.create_dataset(
+                "samples",
+                shape=(0,),
+                maxshape=(None,),
+                dtype="float32",
+                chunks=(CHUNK_SAMPLES,),
+                compression="gzip",
+                compression_opts=1,  # as small as level 4 on these traces, twice as fast
+                shuffle=True,
+                fillvalue=np.nan,  # samples never written read as unknown, not as zero
+            )
+            _table(f, "events", EVENT_COLUMNS, "int64", 1024)
+            _table(f, "drops", DROP_COLUMNS, "int64", 1024)
+            _table(f, "windows", WINDOW_COLUMNS, "float64", 64)
+            f.attrs["created"] = dt.datetime.now().isoformat(timespec="seconds")
+            f.attrs["complete"] = False
+            _write_attrs(f, attrs)
+        storage.sync()
+        if storage.failure is not None:
+            raise storage.failure
+        storage.close()
+        os.replace(tmp, path)
+    except BaseException as exc:
+        if storage is not None:
+            storage.close()
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, OSError):
+            full = is_disk_full(exc)
+            problem = disk_full_text(path) if full else f"{path}: cannot create it ({exc})"
+            raise TraceWriteError(f"trace file {problem}") from exc
+        raise
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """The rename onto the disk too, where the system allows it (not on Windows)."""
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def read_trace(path: Path) -> dict[str, Any]:
