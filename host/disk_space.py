@@ -1,15 +1,22 @@
-"""Free space where a session writes, and the message a full disk gets.
+"""Free space where a session writes, the message a full disk gets, and a text file that
+survives one.
 
 Every writer of a session file (trace, transcript, log, results) names the file and the
-space left on its file system when the disk fills, in the same words.
+space left on its file system when the disk fills, in the same words. The line files
+(transcript, log) never raise on a write: a failed write must not stop a command on its way
+to a device (powering the target off, above all); the failure is kept for the caller.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
 from pathlib import Path
+from typing import TextIO
+
+from tinyjoule.errors import StorageError
 
 DISK_FULL_ERRNOS = (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
 
@@ -66,3 +73,54 @@ def disk_full_text(path: Path, detail: str = "", kept: str = "") -> str:
         f"{path}: the disk is full ({space_text(path)}{detail}){kept}; free some space or "
         "give --sessions a folder on a disk with room"
     )
+
+
+class LineFile:
+    """A text file appended to line by line (line-buffered, or with a larger ``buffering``
+    and ``flush`` when the caller likes). The first write or flush that fails ends it (the
+    lines not yet on disk are lost, later ones dropped) and is kept in ``error``, a
+    :class:`StorageError`."""
+
+    def __init__(self, path: Path, encoding: str = "utf-8", buffering: int = 1) -> None:
+        self.path = path
+        self.error: StorageError | None = None
+        self._file: TextIO | None = path.open("a", encoding=encoding, buffering=buffering)
+
+    @property
+    def closed(self) -> bool:
+        return self._file is None
+
+    def write(self, text: str) -> None:
+        if self._file is not None:
+            try:
+                self._file.write(text)
+            except OSError as exc:
+                self._failed(exc)
+
+    def flush(self) -> None:
+        if self._file is not None:
+            try:
+                self._file.flush()
+            except OSError as exc:
+                self._failed(exc)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self.flush()
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
+
+    def _failed(self, exc: OSError) -> None:
+        kept = "; it stops at the last line that fitted"
+        problem = (
+            disk_full_text(self.path, kept=kept)
+            if is_disk_full(exc)
+            else f"{self.path}: cannot write it ({exc}){kept}"
+        )
+        self.error = StorageError(problem)
+        self.error.__cause__ = exc
+        file, self._file = self._file, None
+        with contextlib.suppress(OSError):  # what did not fit is lost
+            file.close()  # type: ignore[union-attr]

@@ -3,16 +3,19 @@
 One line per chunk: host monotonic seconds, device, direction (``>`` sent, ``<`` received)
 and the bytes with non-printables escaped, so the file is readable and loses nothing, except
 from a runaway line: ``LineCappedRecorder`` keeps each received line's first and last
-``MAX_LINE_BYTES // 2`` bytes and notes how many between were not recorded.
+``MAX_LINE_BYTES // 2`` bytes and notes how many between were not recorded. A write that
+fails (a full disk) ends the transcript without raising (a command on its way to a device
+must not stop half-way); ``error`` says why.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TextIO
 
 from tinyjoule.device_text import MAX_LINE_BYTES
+from tinyjoule.errors import StorageError
+from tinyjoule.host.disk_space import LineFile
 
 
 def escape(data: bytes) -> str:
@@ -27,20 +30,25 @@ not cost a system call per line (a flush per line took a third of a simulated ru
 
 class Transcript:
     """Appends traffic to a file (flushed within ``FLUSH_EVERY_S``) and keeps nothing in
-    memory beyond the file's buffer."""
+    memory beyond the file's buffer. A write that fails ends it: see ``error``."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._file: TextIO | None = None
+        self._file: LineFile | None = None
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = path.open("a", encoding="ascii", buffering=1 << 16)
+            self._file = LineFile(path, encoding="ascii", buffering=1 << 16)
         self._t0 = time.monotonic()
         self._flushed = self._t0
         self.chunks = 0  # how many chunks were recorded: 0 means no device was talked to
 
+    @property
+    def error(self) -> StorageError | None:
+        """Why the transcript stopped before its end (a full disk), if it did."""
+        return None if self._file is None else self._file.error
+
     def record(self, device: str, direction: str, data: bytes) -> None:
-        if self._file is None or not data:
+        if self._file is None or self._file.closed or not data:
             return
         self.chunks += 1
         now = time.monotonic()
@@ -59,7 +67,6 @@ class Transcript:
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
-            self._file = None
 
     def summarising(self, max_bytes: int = 160) -> SummarisingTranscript:
         """A view for streaming devices: commands whole, long received chunks cut short."""

@@ -18,6 +18,7 @@ from tinyjoule.device_text import MAX_MESSAGE_CHARS, clip
 from tinyjoule.errors import ConfigurationError, TinyJouleError
 from tinyjoule.host.bench.board_file import load_board_file
 from tinyjoule.host.bench.spec import BenchSpec, simulated_bench
+from tinyjoule.host.cli import early_stop
 from tinyjoule.host.cli.calibration import calibrate_command, calibration_app
 from tinyjoule.host.cli.compare import compare_command
 from tinyjoule.host.cli.history import history_command
@@ -86,15 +87,19 @@ def _main(
 MODES = ("energy", "performance", "accuracy")
 
 
-def _fail(message: str, session: Session | None = None, report: Path | None = None) -> None:
+def _fail(
+    message: str,
+    session: Session | None = None,
+    workloads: tuple[str, ...] = (),
+    as_json: bool = False,
+    report: Path | None = None,
+) -> None:
+    """The error, what the session keeps (and its summary JSON with ``--json``) and its
+    report; exit 1."""
     message = clip(message, MAX_MESSAGE_CHARS)  # device text in it is bounded already
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    if session is not None and not session.discarded:
-        folder = escape(str(session.folder))
-        if session.measured_anything():
-            err_console.print(f"what was measured is kept in {folder} (marked incomplete)")
-        else:
-            err_console.print(f"nothing was measured; the log and transcript are in {folder}")
+    early_stop.report(
+        f"[bold red]error:[/] {escape(message)}", session, workloads, as_json, err_console
+    )
     if report is not None:
         err_console.print(f"report: {escape(str(report))}", highlight=False)
     raise typer.Exit(code=1)
@@ -276,7 +281,10 @@ def run_command(
     from tinyjoule.host.runner.golden_check import verdict_text
     from tinyjoule.host.runner.run import run  # numpy and the drivers: only when running
 
-    session = Session(sessions, mode)
+    try:
+        session = Session(sessions, mode)
+    except OSError as exc:
+        _fail(f"{sessions}: cannot make a session folder in it ({exc})")
     started = time.monotonic()
     try:
         if as_json:
@@ -299,7 +307,7 @@ def run_command(
 
                 summary = run(request, progress, session=session)
     except TinyJouleError as exc:
-        _fail(str(exc), session, _session_report(session))
+        _fail(str(exc), session, request.workloads, as_json, _session_report(session))
     report = _session_report(session)
     if as_json:
         print(json_text.dumps(summary))

@@ -5,10 +5,17 @@
 until the workload has finished) and ``results.txt`` (the lines the MLPerf Tiny submission
 checker reads, for a measured run; plainly different ones for a simulated bench or synthetic
 data, ``result_lines``). ``summary.json`` at the top lists every workload of the run.
+
+The JSON files are replaced whole (written beside, then renamed), so each is always the
+last version that could be written; a full disk leaves that version and no ``*.tmp``, and
+raises a ``StorageError`` naming the file and the space left. While a run measures, the
+session holds ``RESERVE_BYTES`` of its disk (``.space-reserve``) and gives them back before
+it writes its last files, so that a disk filled meanwhile still takes them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -17,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from tinyjoule.device_text import MAX_MESSAGE_CHARS, clip
+from tinyjoule.errors import StorageError
+from tinyjoule.host.disk_space import LineFile, disk_full_text, is_disk_full
 from tinyjoule.host.results import json_text, results_txt
 from tinyjoule.host.results.provenance import software
 from tinyjoule.host.results.result_lines import (
@@ -26,6 +35,9 @@ from tinyjoule.host.results.result_lines import (
     why_unofficial,
 )
 from tinyjoule.host.transcript import Transcript
+
+RESERVE_BYTES = 512 * 1024
+RESERVE_NAME = ".space-reserve"
 
 
 def new_session_id(folder_name: str) -> str:
@@ -39,8 +51,19 @@ def _stamp() -> str:
 
 def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        kept = "; its last version stays" if path.exists() else ""
+        problem = (
+            disk_full_text(path, kept=kept)
+            if is_disk_full(exc)
+            else f"{path}: cannot write it ({exc}){kept}"
+        )
+        raise StorageError(problem) from exc
 
 
 class WorkloadRecord:
@@ -50,7 +73,7 @@ class WorkloadRecord:
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.transcript = Transcript(folder / "transcript.log")
-        self._log = (folder / "log.txt").open("a", buffering=1)
+        self._log = LineFile(folder / "log.txt")
         self.data: dict[str, Any] = {"workload": workload_id, "mode": mode, "complete": False}
         self.save()
 
@@ -63,6 +86,14 @@ class WorkloadRecord:
     def update(self, **fields: Any) -> None:
         self.data.update(fields)
         self.save()
+        self.check_line_files()
+
+    def check_line_files(self) -> None:
+        """Raise the ``StorageError`` of a transcript or log that could not be written (the
+        line files never raise themselves: a device command must not stop half-way)."""
+        for error in (self.transcript.error, self._log.error):
+            if error is not None:
+                raise error
 
     def save(self) -> None:
         _write_atomic(self.folder / "results.json", json_text.dumps(self.data) + "\n")
@@ -103,14 +134,20 @@ class WorkloadRecord:
         )
 
     def finish(self, error: str | None = None) -> None:
+        """Mark the workload complete, or not with ``error``; close its files. May be called
+        again with an error after a finish that raised."""
         self.data["complete"] = error is None
         if error is not None:
             error = clip(error, MAX_MESSAGE_CHARS)
             self.data["error"] = error
             self.log(f"ERROR {error}")
-        self.save()
-        self.transcript.close()
-        self._log.close()
+        try:
+            self.save()
+        finally:
+            self.transcript.close()
+            self._log.close()
+        if error is None:
+            self.check_line_files()
 
 
 class Session:
@@ -132,6 +169,27 @@ class Session:
         self.session_id = new_session_id(folder.name)
         self.records: list[WorkloadRecord] = []
         self.discarded = False
+        self.summary: dict[str, Any] | None = None  # the last one made, written or not
+        self.unwritten: list[str] = []  # files that could not be written after a failure
+        self._reserve: Path | None = None
+
+    def hold_reserve(self) -> None:
+        """Take ``RESERVE_BYTES`` of the disk (none if they are not there)."""
+        path = self.folder / RESERVE_NAME
+        try:
+            with path.open("wb") as f:
+                f.write(os.urandom(RESERVE_BYTES))  # blocks of its own, compressed or not
+            self._reserve = path
+        except OSError:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def release_reserve(self) -> None:
+        """Give the reserve back: the run's last files follow."""
+        if self._reserve is not None:
+            with contextlib.suppress(OSError):
+                self._reserve.unlink()
+            self._reserve = None
 
     def measured_anything(self) -> bool:
         """Whether any workload got as far as a window, a scored file or its end."""
@@ -174,5 +232,6 @@ class Session:
         }
         if simulated or synthetic:
             summary["note"] = why_unofficial(simulated, synthetic)
+        self.summary = summary
         _write_atomic(self.folder / "summary.json", json_text.dumps(summary) + "\n")
         return summary

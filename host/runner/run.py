@@ -6,14 +6,16 @@ stream (``sww_mode``).
 The bench is opened per workload (``bench.opening``): a real bench as it is, a simulated one
 built by its backend as if that workload's firmware had just been flashed. Everything is
 written to the session as it is measured; the first error is recorded, the summary
-written, and the error raised again.
+written, and the error raised again. A session file that cannot be written then (a full
+disk) does not hide the error: it is noted in ``Session.unwritten``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from tinyjoule.errors import ConfigurationError, TinyJouleError
+from tinyjoule.errors import ConfigurationError, StorageError, TinyJouleError
 from tinyjoule.host.bench.opening import BenchRequest, OpenedBench, open_bench
 from tinyjoule.host.results.provenance import dataset_facts, model_facts, software
 from tinyjoule.host.results.session import Session, WorkloadRecord
@@ -141,14 +143,17 @@ def run(
     """
     session = session or Session(request.sessions_root, request.mode)
     progress = progress or (lambda label, done, total: None)
+    session.hold_reserve()  # given back before the last files: a full disk still takes them
     for wl in request.workloads:
         workload = get_workload(wl)
         record = session.workload(workload.id)
         try:
             run_workload(request, workload, record, progress)
+            record.finish()
         except BaseException as exc:  # recorded whatever it is, then raised again
-            text = str(exc) if isinstance(exc, TinyJouleError) else f"{type(exc).__name__}: {exc}"
-            record.finish(error=text or type(exc).__name__)
+            session.release_reserve()
+            text = failure_text(exc)
+            _noting_unwritten(session, record.finish, text)
             if (
                 isinstance(exc, ConfigurationError)
                 and not session.measured_anything()
@@ -156,19 +161,38 @@ def run(
             ):
                 session.discard()  # nothing measured, nothing to keep: the message says it all
             else:
-                _finish(session, request)
+                _noting_unwritten(session, _finish, session, request, {"error": text})
             raise
-        record.finish()
+    session.release_reserve()
     return _finish(session, request)
 
 
-def _finish(session: Session, request: RunRequest) -> dict[str, Any]:
+def failure_text(exc: BaseException) -> str:
+    """What results.json and summary.json say stopped the run."""
+    if isinstance(exc, TinyJouleError):
+        return str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _noting_unwritten(session: Session, write: Callable[..., object], *args: Any) -> None:
+    """``write(*args)``: what a failure leaves; a file the disk refuses is noted, not raised
+    over the failure itself."""
+    try:
+        write(*args)
+    except StorageError as exc:
+        session.unwritten.append(str(exc))
+
+
+def _finish(
+    session: Session, request: RunRequest, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The summary, written, then the session indexed in the history (which may fail
     without costing the session: the summary then says why it is not indexed)."""
-    session.write_summary()
+    extra = extra or {}
+    session.write_summary(extra)
     if not request.index:
-        return session.write_summary({"indexed": False})
+        return session.write_summary({**extra, "indexed": False})
     from tinyjoule.host.history.auto_index import index_finished  # SQLAlchemy: only now
 
     status = index_finished(session.folder, request.sessions_root, request.db_url)
-    return session.write_summary(status)
+    return session.write_summary({**extra, **status})
