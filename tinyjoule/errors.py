@@ -43,3 +43,13 @@ class LateReply(ResponseTimeout):
 class StorageError(TinyJouleError):
     """A session file (trace, transcript, log, results) could not be written: the disk is
     full or the folder is not writable."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT (Ctrl-C) or SIGTERM. A ``KeyboardInterrupt``, not a
+    ``TinyJouleError``: no ``except Exception`` may stop it on its way to the cleanup."""
+
+    def __init__(self, signal_name: str) -> None:
+        ctrl_c = " (Ctrl-C)" if signal_name == "SIGINT" else ""
+        super().__init__(f"interrupted by {signal_name}{ctrl_c}")
+        self.signal_name = signal_name

@@ -279,7 +279,7 @@ def run_command(
     except TinyJouleError as exc:
         _fail(str(exc))
     from tinyjoule.host.runner.golden_check import verdict_text
-    from tinyjoule.host.runner.run import run  # numpy and the drivers: only when running
+    from tinyjoule.host.runner.run import failure_text, run  # numpy, drivers: only to run
 
     try:
         session = Session(sessions, mode)
@@ -287,27 +287,32 @@ def run_command(
         _fail(f"{sessions}: cannot make a session folder in it ({exc})")
     started = time.monotonic()
     try:
-        if as_json:
-            summary = run(request, session=session)
-        else:
-            with Progress(
-                TextColumn("{task.description:>8}"),
-                BarColumn(),
-                TextColumn("{task.completed}/{task.total}"),
-                TimeElapsedColumn(),
-                console=err_console,
-                transient=False,
-            ) as bar:
-                tasks: dict[str, Any] = {}
+        with early_stop.signals_interrupt():  # SIGTERM as Ctrl-C: the run cleans up
+            if as_json:
+                summary = run(request, session=session)
+            else:
+                with Progress(
+                    TextColumn("{task.description:>8}"),
+                    BarColumn(),
+                    TextColumn("{task.completed}/{task.total}"),
+                    TimeElapsedColumn(),
+                    console=err_console,
+                    transient=False,
+                ) as bar:
+                    tasks: dict[str, Any] = {}
 
-                def progress(label: str, done: int, total: int) -> None:
-                    if label not in tasks:
-                        tasks[label] = bar.add_task(label, total=total)
-                    bar.update(tasks[label], completed=done, total=total)
+                    def progress(label: str, done: int, total: int) -> None:
+                        if label not in tasks:
+                            tasks[label] = bar.add_task(label, total=total)
+                        bar.update(tasks[label], completed=done, total=total)
 
-                summary = run(request, progress, session=session)
+                    summary = run(request, progress, session=session)
     except TinyJouleError as exc:
         _fail(str(exc), session, request.workloads, as_json, _session_report(session))
+    except KeyboardInterrupt as exc:  # no report then: stopping must stay quick
+        text = f"[bold yellow]{escape(failure_text(exc))}[/]"
+        early_stop.report(text, session, request.workloads, as_json, err_console)
+        raise typer.Exit(code=early_stop.exit_code(exc)) from None
     report = _session_report(session)
     if as_json:
         print(json_text.dumps(summary))

@@ -5,9 +5,10 @@ stream (``sww_mode``).
 
 The bench is opened per workload (``bench.opening``): a real bench as it is, a simulated one
 built by its backend as if that workload's firmware had just been flashed. Everything is
-written to the session as it is measured; the first error is recorded, the summary
-written, and the error raised again. A session file that cannot be written then (a full
-disk) does not hide the error: it is noted in ``Session.unwritten``.
+written to the session as it is measured; the first error (or interruption: SIGINT, or
+SIGTERM where the command line turns it into one) is recorded, the summary written, and the
+error raised again. A session file that cannot be written then (a full disk) does not hide
+the error: it is noted in ``Session.unwritten``.
 """
 
 from __future__ import annotations
@@ -171,6 +172,8 @@ def failure_text(exc: BaseException) -> str:
     """What results.json and summary.json say stopped the run."""
     if isinstance(exc, TinyJouleError):
         return str(exc) or type(exc).__name__
+    if isinstance(exc, KeyboardInterrupt):  # RunInterrupted names its signal
+        return str(exc) or "interrupted by SIGINT (Ctrl-C)"
     return f"{type(exc).__name__}: {exc}"
 
 
