@@ -30,6 +30,7 @@ from tinyjoule.firmware_protocol.io_manager_codec import (
     strip_dut_prefix,
 )
 from tinyjoule.host.link.dut_handshake import DutIdentity, handshake
+from tinyjoule.host.link.infer_pace import WarmupPace
 from tinyjoule.host.link.line_port import LinePort
 
 __all__ = [
@@ -82,9 +83,12 @@ class DutChannel(Protocol):
     chunk_bytes: int
     port: LinePort
 
-    def exchange(self, command: str, timeout_s: float, late_s: float = 0.0) -> Response:
-        """Send ``command``; its reply up to ``m-ready``, waited for ``timeout_s`` and then
-        ``late_s`` more (a reply in that time is returned: ``DutLink`` judges it late)."""
+    def exchange(
+        self, command: str, timeout_s: float, late_s: float = 0.0, pace: WarmupPace | None = None
+    ) -> Response:
+        """Send ``command``; its reply up to ``m-ready``, waited for ``timeout_s`` (or what
+        ``pace`` makes of it) and then ``late_s`` more (a reply in that time is returned:
+        ``DutLink`` judges it late)."""
 
     def drain(self) -> list[str]: ...
 
@@ -100,11 +104,13 @@ class DirectChannel:
         self.port = port
         self.device = port.device
 
-    def exchange(self, command: str, timeout_s: float, late_s: float = 0.0) -> Response:
+    def exchange(
+        self, command: str, timeout_s: float, late_s: float = 0.0, pace: WarmupPace | None = None
+    ) -> Response:
         assembler = ResponseAssembler()
         assembler.start(command)
         self.port.write(encode_command(command))
-        return _collect(self.port, assembler, self.device, command, timeout_s, late_s, False)
+        return _collect(self.port, assembler, self.device, command, timeout_s, late_s, False, pace)
 
     def drain(self) -> list[str]:
         return self.port.drain()
@@ -139,7 +145,9 @@ class IoManagerChannel:
             if len(lines) < MAX_RESPONSE_LINES:
                 lines.append(line)
 
-    def exchange(self, command: str, timeout_s: float, late_s: float = 0.0) -> Response:
+    def exchange(
+        self, command: str, timeout_s: float, late_s: float = 0.0, pace: WarmupPace | None = None
+    ) -> Response:
         self.port.write(encode_passthrough(command))
         deadline = self.port.clock.now() + COMMAND_TIMEOUT_S
         ack: list[str] = []
@@ -158,7 +166,7 @@ class IoManagerChannel:
         check_passthrough_ack(ack, command)
         assembler = ResponseAssembler()
         assembler.start(command)
-        return _collect(self.port, assembler, self.device, command, timeout_s, late_s, True)
+        return _collect(self.port, assembler, self.device, command, timeout_s, late_s, True, pace)
 
     def drain(self) -> list[str]:
         return self.port.drain()
@@ -175,19 +183,23 @@ def _collect(
     timeout_s: float,
     late_s: float,
     strip: bool,
+    pace: WarmupPace | None = None,
 ) -> Response:
-    deadline = port.clock.now() + timeout_s + late_s
+    start = port.clock.now()
     count, last = 0, None
     while True:
-        line = port.read_line(deadline)
+        timeout = timeout_s if pace is None else pace.timeout_s
+        line = port.read_line(start + timeout + late_s)
         if line is None:
-            raise _timeout_error(device, command, count, last, port, timeout_s, late_s)
+            raise _timeout_error(device, command, count, last, port, timeout, late_s)
         if strip:
             dut_line = strip_dut_prefix(line)
             if dut_line is None:
                 continue  # the IO manager's own chatter
             line = dut_line
         count, last = count + 1, line
+        if pace is not None:
+            pace.see(line, port.clock.now() - start)
         response = assembler.feed_line(line)
         if response is not None:
             return response
@@ -226,7 +238,12 @@ class DutLink:
         return response
 
     def exchange(
-        self, command: str, timeout_s: float | None = None, *, wait_late: bool = True
+        self,
+        command: str,
+        timeout_s: float | None = None,
+        *,
+        wait_late: bool = True,
+        pace: WarmupPace | None = None,
     ) -> tuple[Response, float]:
         """The reply to ``command`` and the seconds it took. With ``wait_late``, a reply
         after the timeout is waited for (up to as long again, at most ``MAX_LATE_WAIT_S``)
@@ -234,7 +251,7 @@ class DutLink:
         timeout = timeout_s or self.reply_timeout_s
         late_s = min(timeout, MAX_LATE_WAIT_S) if wait_late else 0.0
         start = self.clock.now()
-        response = self.channel.exchange(command, timeout, late_s)
+        response = self.channel.exchange(command, timeout, late_s, pace)
         return response, self.clock.now() - start
 
     def check(
@@ -300,9 +317,15 @@ class DutLink:
                 "bytes were lost on the link (check the baud rate and wiring)"
             )
 
-    def infer(self, iterations: int, warmups: int, timeout_s: float) -> InferReply:
+    def infer(
+        self, iterations: int, warmups: int, timeout_s: float, *, paced: bool = False
+    ) -> InferReply:
+        """``infer N W`` within ``timeout_s``; ``paced`` (the first window, latency not yet
+        known): the timeout grows to what the warm-up's pace says N inferences take."""
         command = f"infer {iterations} {warmups}"
-        response = self.command(command, timeout_s)
+        pace = WarmupPace(iterations, warmups, timeout_s) if paced else None
+        response, took_s = self.exchange(command, timeout_s, pace=pace)
+        self.check(command, response, took_s, timeout_s if pace is None else pace.timeout_s)
         if response.warnings:
             raise ConfigurationError(
                 f"{self.device}: {command!r}: the firmware warned {quote(response.warnings[0])}; "

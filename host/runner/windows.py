@@ -95,7 +95,8 @@ def run_windows(
             timeout = infer_timeout_s(plan.iterations, plan.warmups, plan.seconds_per_inference)
             if before_infer is not None:
                 before_infer()
-            reply = link.infer(plan.iterations, plan.warmups, timeout)
+            paced = plan.seconds_per_inference is None  # the warm-up's pace sets the timeout
+            reply = link.infer(plan.iterations, plan.warmups, timeout, paced=paced)
             window = measure(name, reply)
             plan.seconds_per_inference = window.duration_s / window.inferences
             log(f"infer {plan.iterations} {plan.warmups}: {window.duration_s:.6f} s")
