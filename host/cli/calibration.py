@@ -12,22 +12,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from tinyjoule.errors import ConfigurationError, TinyJouleError
-from tinyjoule.host.console import make_console
+from tinyjoule.host.cli.output import HELP_OPTIONS, console, err_console, fail
 
 if TYPE_CHECKING:
     from tinyjoule.calibration.record import CalibrationRecord
 
-console = make_console()
-err_console = make_console(stderr=True)
 calibration_app = typer.Typer(
-    help="Calibration records: list, show, remove.",
-    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Calibration records: list, show, remove.", context_settings=HELP_OPTIONS
 )
-
-
-def _fail(message: str) -> None:
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    raise typer.Exit(code=1)
 
 
 class ConsoleUi:
@@ -204,7 +196,7 @@ def calibrate_command(
         )
         outcome = calibrate(request, ConsoleUi(quiet=as_json))
     except TinyJouleError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     record = outcome.record
     if as_json:
         print(
@@ -371,7 +363,7 @@ def show_command(
         path = store.resolve(record)
         loaded = store.load(path)
     except TinyJouleError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         print(json.dumps(loaded.to_dict(), indent=2))
         return
@@ -393,7 +385,7 @@ def remove_command(
         path = store.resolve(record)
         path.unlink()
     except TinyJouleError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except OSError as exc:
-        _fail(f"calibration record {path}: cannot remove it ({exc})")
+        fail(f"calibration record {path}: cannot remove it ({exc})")
     console.print(f"removed {escape(str(path))}")
