@@ -80,6 +80,20 @@ def _reference_clock(simulated: bool, clock_ppm: float | None) -> tuple[dict[str
     return {"what": what, "accuracy_ppm": ppm, "distribution": "rectangular"}, ppm / math.sqrt(3)
 
 
+def _monitor_bench(target: Target, bench: CalBench, config: MonitorConfig) -> Any:
+    """The target's monitor opened, powering the DUT, with its pump and no trace file."""
+    return energy_bench(
+        target.choice,
+        bench.monitor_url,
+        config,
+        None,
+        {},
+        transcript=target.transcript.summarising(),
+        driver_options={**target.driver_options, **bench.monitor_options},
+        simulated=bench.simulated,
+    )
+
+
 def measure_timebase(
     target: Target,
     bench: CalBench,
@@ -96,16 +110,7 @@ def measure_timebase(
             "on a DUT port (--dut PORT), powered by the monitor"
         )
     fs = config.sample_rate_hz
-    with energy_bench(
-        target.choice,
-        bench.monitor_url,
-        config,
-        None,
-        {},
-        transcript=target.transcript.summarising(),
-        driver_options={**target.driver_options, **bench.monitor_options},
-        simulated=bench.simulated,
-    ) as eb:
+    with _monitor_bench(target, bench, config) as eb:
         link = open_dut(bench.link, "performance", workload, target.transcript)
         try:
             identity = link.handshake(None, "performance")
@@ -182,16 +187,7 @@ def measure_event_latency(
     fs = config.sample_rate_hz
     latencies: list[float] = []
     uncertainties: list[float] = []
-    with energy_bench(
-        target.choice,
-        bench.monitor_url,
-        config,
-        None,
-        {},
-        transcript=target.transcript.summarising(),
-        driver_options={**target.driver_options, **bench.monitor_options},
-        simulated=bench.simulated,
-    ) as eb:
+    with _monitor_bench(target, bench, config) as eb:
         link = open_dut(bench.link, "energy", workload, target.transcript)
         try:
             link.handshake(None, "energy")

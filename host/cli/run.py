@@ -285,16 +285,3 @@ def _session_report(session: Session) -> Path | None:
     except Exception as exc:  # the run's results are safe in the folder: say so and go on
         err_console.print(f"[yellow]warning:[/] no report written: {escape(str(exc))}")
         return None
-
-
-def _session_report(session: Session) -> Path | None:
-    """``report.html`` in the session folder; a report that fails never fails the run."""
-    if session.discarded:  # nothing was measured: no folder, no report
-        return None
-    from tinyjoule.host.report import REPORT_NAME, build_report
-
-    try:
-        return build_report([session.folder], session.folder / REPORT_NAME).path
-    except Exception as exc:  # the run's results are safe in the folder: say so and go on
-        err_console.print(f"[yellow]warning:[/] no report written: {escape(str(exc))}")
-        return None

@@ -16,10 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyjoule.firmware_protocol.dut_device import DutFirmware, FirmwareConfig
-from tinyjoule.host.sim.activity import ActivityLog
 from tinyjoule.host.sim.board_profile import BoardProfile
-from tinyjoule.host.sim.power import PinRecorder, PowerRecorder
-from tinyjoule.host.sim.timeline import byte_time_s
+from tinyjoule.host.sim.board_supply import BoardSupply
 from tinyjoule.tinyml_workloads.model_info import ModelInfo
 from tinyjoule.tinyml_workloads.workloads import Workload
 
@@ -40,7 +38,7 @@ class InferenceBatch:
     warmup: bool
 
 
-class SimulatedDut:
+class SimulatedDut(BoardSupply):
     """A board running the reference firmware; ``receive`` is called as bytes arrive."""
 
     def __init__(
@@ -54,18 +52,11 @@ class SimulatedDut:
         baud: int,
         transmit: Callable[[bytes, float], float],
     ) -> None:
-        self.profile = profile
-        self.baud = baud
+        super().__init__(profile, baud, transmit)
         self.latency_s = inference_latency_s(model_info, profile)
-        self.time_s = 0.0
-        self.power = PowerRecorder(initial_a=profile.idle_current_a)
-        self.activity = ActivityLog()
-        self.currents_a = profile.currents_a
-        self.pin = PinRecorder()
         self.batches: list[InferenceBatch] = []
         self.pin_faults: dict[int, str] = {}  # pulse number (from 1) -> "skip" | "double"
         self.pulses = 0
-        self._transmit = transmit
         self._predict = predict
         self._cache: dict[bytes, tuple[float, ...]] = {}
         self._rng = np.random.default_rng(profile.seed)
@@ -105,21 +96,7 @@ class SimulatedDut:
             self.time_s += busy_s
         self.firmware.receive(data)
 
-    def _draw(self, start_s: float, end_s: float, state: str) -> None:
-        """The board is in ``state`` over [start_s, end_s], idle after: logged, and drawn
-        for the monitors (an overlap with the last activity is clamped in the drawing only,
-        so the truth would show it)."""
-        self.activity.add(start_s, end_s, state)
-        begin = max(start_s, self.power.times_s[-1])
-        self.power.set_current(begin, self.currents_a[state])
-        self.power.set_current(max(end_s, begin), self.currents_a["idle"])
-
     # -- firmware hooks ---------------------------------------------------------------------
-    def emit(self, data: bytes) -> None:
-        start = self.time_s
-        self.time_s = self._transmit(data, self.time_s)
-        self._draw(start, self.time_s, "uart")
-
     def read_timer_us(self) -> int:
         return (self.profile.timer_start_us + round(self.time_s * 1e6)) % 2**32
 
@@ -148,6 +125,3 @@ class SimulatedDut:
         if tensor not in self._cache:
             self._cache[tensor] = self._predict(tensor)
         return self._cache[tensor]
-
-    def byte_time_s(self) -> float:
-        return byte_time_s(self.baud)

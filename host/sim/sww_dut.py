@@ -22,12 +22,11 @@ from collections.abc import Callable
 import numpy as np
 
 from tinyjoule.firmware_protocol.sww_device import SwwFirmware, SwwFirmwareConfig
-from tinyjoule.host.sim.activity import ActivityLog
 from tinyjoule.host.sim.board_profile import BoardProfile
+from tinyjoule.host.sim.board_supply import BoardSupply
 from tinyjoule.host.sim.config import SwwOptions
 from tinyjoule.host.sim.dut import inference_latency_s
-from tinyjoule.host.sim.power import PinRecorder, PowerRecorder
-from tinyjoule.host.sim.timeline import byte_time_s
+from tinyjoule.host.sim.power import PinRecorder
 from tinyjoule.tinyml_workloads.model_info import ModelInfo
 from tinyjoule.tinyml_workloads.sww_clips import Clip
 
@@ -42,7 +41,7 @@ QUIET_AFTER_WORD_S = 2.6  # false alarms stay clear of the scoring's t1 + 2 s
 QUIET_BEFORE_WORD_S = 0.6
 
 
-class SimulatedSwwDut:
+class SimulatedSwwDut(BoardSupply):
     """A board running the SWW firmware; the bench wires ``board`` (the interface board's
     pin captures) and plays audio with ``play_audio``."""
 
@@ -55,22 +54,15 @@ class SimulatedSwwDut:
         transmit: Callable[[bytes, float], float],
         options: SwwOptions,
     ) -> None:
-        self.profile = profile
-        self.baud = baud
+        super().__init__(profile, baud, transmit)
         self.options = options
         self.processing_s = inference_latency_s(model_info, profile) + (
             FEATURE_CYCLES / profile.clock_hz
         )
-        self.time_s = 0.0
-        self.power = PowerRecorder(initial_a=profile.idle_current_a)
-        self.activity = ActivityLog()
-        self.currents_a = profile.currents_a
-        self.pin = PinRecorder()
         self.intended_pin = PinRecorder()  # every pulse the firmware made, wired or not
         self.pin_faults: dict[int, str] = {}
         self.pulses = 0
         self.board = None  # the interface board's InterfaceAudio, wired by the bench
-        self._transmit = transmit
         self.listening = False
         self._frames = 0  # frames processed since start
         self._activations: list[int] = []
@@ -90,21 +82,7 @@ class SimulatedSwwDut:
         self.time_s = max(self.time_s, arrival_s)
         self.firmware.receive(data)
 
-    def byte_time_s(self) -> float:
-        return byte_time_s(self.baud)
-
-    def _draw(self, start_s: float, end_s: float, state: str) -> None:
-        self.activity.add(start_s, end_s, state)
-        begin = max(start_s, self.power.times_s[-1])
-        self.power.set_current(begin, self.currents_a[state])
-        self.power.set_current(max(end_s, begin), self.currents_a["idle"])
-
     # -- SwwHooks -----------------------------------------------------------------------------
-    def emit(self, data: bytes) -> None:
-        start = self.time_s
-        self.time_s = self._transmit(data, self.time_s)
-        self._draw(start, self.time_s, "uart")
-
     def pulse_timestamp(self) -> None:
         self.pulses += 1
         fault = self.pin_faults.get(self.pulses)
