@@ -30,6 +30,22 @@ class Name:
     vendor: str
 
 
+SIMULATOR_MARK = "(tinyjoule simulator)"
+"""What tinyjoule's simulated boards add to their vendor name (``m-name-dut-[ST...
+(tinyjoule simulator)]``): behind a serial port (``tinyjoule sim serve``) the host cannot
+otherwise tell them from a real board, and a simulated figure must never pass for a measured
+one."""
+
+
+def simulator_vendor(vendor: str) -> str:
+    """The vendor name a simulated board gives: its profile's vendor and the mark."""
+    return f"{vendor} {SIMULATOR_MARK}"
+
+
+def is_simulator(vendor: str) -> bool:
+    return SIMULATOR_MARK in vendor
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """``m-profile-[<text>]``: firmware version, first line of the answer to ``profile``."""

@@ -118,7 +118,7 @@ def _run_energy_workload(
     config = request.resolved_monitor_config()
     with (
         recorded_energy_bench(request, workload, record, bench) as monitor,
-        checked_dut(link_spec(bench, request), "energy", workload, record) as link,
+        checked_dut(link_spec(bench, request), "energy", workload, record, monitor.writer) as link,
     ):
         truth = None
         if bench.truth is not None:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tinyjoule.device_text import clip
+from tinyjoule.firmware_protocol.dut_messages import SIMULATOR_MARK, is_simulator
 from tinyjoule.host.bench.dut import open_dut
 from tinyjoule.host.bench.spec import BenchSpec
 from tinyjoule.host.link.dut_link import DutLink
@@ -16,6 +17,7 @@ from tinyjoule.tinyml_workloads.workloads import Workload
 
 if TYPE_CHECKING:
     from tinyjoule.host.bench.opening import OpenedBench
+    from tinyjoule.host.measurement.trace_file import TraceWriter
     from tinyjoule.host.runner.request import RunRequest
 
 Progress = Callable[[str, int, int], None]  # (label, done, total)
@@ -23,15 +25,38 @@ PROFILE_LINES = 16
 """The most lines of the DUT's ``profile`` reply kept in results.json (the reference: 3)."""
 
 
+def note_simulator(vendor: str, record: WorkloadRecord, trace: TraceWriter | None = None) -> None:
+    """A DUT that names itself tinyjoule's simulator makes the session simulated, whatever
+    port it answered on (``tinyjoule sim serve`` behind a pseudo-terminal looks like a real
+    bench): the record, its provenance and the trace file say so from then on."""
+    if not is_simulator(vendor) or record.data.get("simulated"):
+        return
+    record.mark_source(True, synthetic_dataset=bool(record.data.get("synthetic_dataset", True)))
+    provenance = {**record.data.get("provenance", {}), "simulated": True}
+    record.update(provenance=provenance)
+    if trace is not None:
+        trace.set_attrs({"simulated": True, "provenance": provenance})
+    record.log(
+        f"the DUT names itself {SIMULATOR_MARK} ({vendor}): this session is marked simulated, "
+        "and no figure of it is a measurement"
+    )
+
+
 @contextmanager
 def checked_dut(
-    spec: BenchSpec, mode: str, workload: Workload, record: WorkloadRecord
+    spec: BenchSpec,
+    mode: str,
+    workload: Workload,
+    record: WorkloadRecord,
+    trace: TraceWriter | None = None,
 ) -> Iterator[DutLink]:
-    """The DUT link, after name, profile and timestamp mode match the run; closed after."""
+    """The DUT link, after name, profile and timestamp mode match the run; closed after.
+    A simulated DUT behind a real port marks the session (and ``trace``) simulated."""
     link = open_dut(spec, mode, workload, record.transcript)
     try:
         timestamp_mode = "energy" if mode == "energy" else "performance"
         identity = link.handshake(workload.id, timestamp_mode)
+        note_simulator(identity.vendor, record, trace)
         vendor, model = clip(identity.vendor), clip(identity.model_id)
         record.update(
             dut={

@@ -27,7 +27,7 @@ from tinyjoule.host.results.session import WorkloadRecord
 from tinyjoule.host.runner.datasets import clip_list
 from tinyjoule.host.runner.energy_setup import note_buffer_load, recorded_energy_bench
 from tinyjoule.host.runner.request import RunRequest
-from tinyjoule.host.runner.steps import Progress, link_spec, progress_counter
+from tinyjoule.host.runner.steps import Progress, link_spec, note_simulator, progress_counter
 from tinyjoule.host.runner.sww_energy import StreamEnergy, StreamEnergyMeter, pulse_warning
 from tinyjoule.tinyml_workloads.sww_clips import OFFICIAL_LONG_WAKEWORDS, Clip, ClipList
 from tinyjoule.tinyml_workloads.sww_scoring import (
@@ -142,6 +142,7 @@ def _stream(
     )
     try:
         vendor, model = link.identify(workload.id)
+        note_simulator(vendor, record, meter.bench.writer if meter is not None else None)
         record.update(dut={"vendor": vendor, "model": model, "device": link.device})
         record.log(f"DUT {vendor} runs {model} (streaming wake word firmware)")
         step = progress_counter(progress, workload.id, len(clips.clips))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinyjoule.firmware_protocol.dut_device import DutFirmware, FirmwareConfig
+from tinyjoule.firmware_protocol.dut_messages import simulator_vendor
 from tinyjoule.host.sim.board_profile import BoardProfile
 from tinyjoule.host.sim.board_supply import BoardSupply
 from tinyjoule.tinyml_workloads.model_info import ModelInfo
@@ -63,7 +64,7 @@ class SimulatedDut(BoardSupply):
         self.firmware = DutFirmware(
             FirmwareConfig(
                 model_id=workload.id,
-                vendor=profile.vendor,
+                vendor=simulator_vendor(profile.vendor),
                 timestamp_mode=timestamp_mode,
                 max_db_input_size=workload.max_db_input_size,
                 expected_input_bytes=workload.input_bytes,

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from tinyjoule.firmware_protocol.dut_messages import simulator_vendor
 from tinyjoule.firmware_protocol.sww_device import SwwFirmware, SwwFirmwareConfig
 from tinyjoule.host.sim.board_profile import BoardProfile
 from tinyjoule.host.sim.board_supply import BoardSupply
@@ -68,7 +69,9 @@ class SimulatedSwwDut(BoardSupply):
         self._activations: list[int] = []
         self.detections_s: list[float] = []  # when the wake-word pin fell (truth)
         self.frames_total = 0
-        self.firmware = SwwFirmware(SwwFirmwareConfig(vendor=profile.vendor), self)
+        self.firmware = SwwFirmware(
+            SwwFirmwareConfig(vendor=simulator_vendor(profile.vendor)), self
+        )
 
     # -- driving the board ------------------------------------------------------------------
     def boot(self, at_s: float) -> None:

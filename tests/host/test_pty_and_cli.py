@@ -6,7 +6,9 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import h5py
 import pytest
 from truth_check import allowance_uj
 from typer.testing import CliRunner
@@ -46,6 +48,7 @@ def test_performance_run_over_pseudo_terminals(sessions, io_manager) -> None:
     result = summary["workloads"][0]
     assert result["complete"]
     assert result["median_latency_ms"] == pytest.approx(bench.dut.latency_s * 1e3, rel=5e-3)
+    assert summary["simulated"] and "not a measurement" in summary["note"]
 
 
 def test_sim_serve_prints_ports_another_program_can_open(tmp_path) -> None:
@@ -180,9 +183,21 @@ def test_energy_run_over_pseudo_terminals(sessions) -> None:
             sessions_root=sessions,
             dataset_root=dataset,
         )
-        result = run(request)["workloads"][0]
+        summary = run(request)
+    result = summary["workloads"][0]
     last, truth_uj = result["windows"][-1], bench.last_window_j() * 1e6
     noise = bench.config.profile.current_noise_a
     assert abs(last["energy_uj"] - truth_uj) <= allowance_uj(
         last, truth_uj, result["monitor"], noise
     )
+    # Behind real ports, the simulated DUT's name still says what it is: nothing of this
+    # session passes for a measurement (summary, record, provenance, trace, results.txt).
+    folder = Path(summary["session"]) / wl.id
+    record = json.loads((folder / "results.json").read_text())
+    assert summary["simulated"] and record["simulated"] and record["provenance"]["simulated"]
+    assert "marked simulated" in (folder / "log.txt").read_text()
+    with h5py.File(folder / "trace.h5") as f:
+        assert f.attrs["simulated"] and json.loads(f.attrs["provenance"])["simulated"]
+    text = (folder / "results.txt").read_text()
+    assert text.startswith("tinyjoule energy results: SIMULATED BENCH")
+    assert "ulp-mlperf" not in text

@@ -59,8 +59,11 @@ def test_performance_matches_the_simulated_latency(sim_url, sessions, workload) 
     assert result["median_throughput_ips"] == pytest.approx(1e3 / latency_ms, rel=5e-3)
 
 
-def test_session_folder_holds_transcript_and_checker_lines(sim_url, sessions) -> None:
+def test_session_folder_holds_transcript_and_checker_lines(sim_url, sessions, monkeypatch) -> None:
+    """A board that does not name itself a simulator, as a real one: the checker's lines."""
+    monkeypatch.setattr("tinyjoule.host.sim.dut.simulator_vendor", lambda vendor: vendor)
     summary, _ = _perf(sim_url, sessions, "ad01")
+    assert not summary["simulated"]
     folder = Path(summary["session"]) / "ad01"
     text = (folder / "results.txt").read_text()
     assert " ulp-mlperf: Median throughput is " in text
@@ -85,3 +88,16 @@ def test_performance_through_an_io_manager(sim_url, sessions, kind, dut_baud) ->
     result = summary["workloads"][0]
     assert result["complete"]
     assert result["median_latency_ms"] == pytest.approx(bench.dut.latency_s * 1e3, rel=5e-3)
+
+
+def test_a_simulated_dut_behind_a_port_marks_the_session_simulated(sim_url, sessions) -> None:
+    """The runner opens ``sim://`` as it would a port, so only the DUT's own name tells:
+    the session is simulated, and its results.txt holds no line the checker would take."""
+    summary, _ = _perf(sim_url, sessions, "ad01")
+    folder = Path(summary["session"]) / "ad01"
+    record = json.loads((folder / "results.json").read_text())
+    assert record["dut"]["vendor"] == "STMicroelectronics (tinyjoule simulator)"
+    assert summary["simulated"] and record["simulated"] and record["provenance"]["simulated"]
+    text = (folder / "results.txt").read_text()
+    assert text.startswith("tinyjoule performance results: SIMULATED BENCH")
+    assert "ulp-mlperf" not in text and text.count("Performance results for window") == 5

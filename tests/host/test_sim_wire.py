@@ -31,7 +31,9 @@ def test_boot_banner_then_name_exact_bytes(sim_url) -> None:
     assert banner.startswith(b"m-timestamp-mode-performance\r\nm-lap-us-")
     assert banner.endswith(b"m-init-done\r\nm-ready\r\n")
     port.write(b"name%")
-    assert _read_all(port) == b"m-name-dut-[STMicroelectronics]\r\nm-ready\r\n"
+    assert (
+        _read_all(port) == b"m-name-dut-[STMicroelectronics (tinyjoule simulator)]\r\nm-ready\r\n"
+    )
     port.write(b"profile%")
     assert _read_all(port) == (
         b"m-profile-[ULPMark for tinyML Firmware V0.0.1]\r\nm-model-[kws01]\r\nm-ready\r\n"
@@ -61,7 +63,9 @@ def test_a_read_returns_only_bytes_that_arrive_within_its_timeout(sim_url) -> No
     assert port.in_waiting == 0 and port.read(100) == b""
     assert bench.host_time_s == pytest.approx(start + 0.01)
     port.timeout = QUIET_S
-    assert _read_all(port) == b"m-name-dut-[STMicroelectronics]\r\nm-ready\r\n"
+    assert (
+        _read_all(port) == b"m-name-dut-[STMicroelectronics (tinyjoule simulator)]\r\nm-ready\r\n"
+    )
 
 
 def test_energy_firmware_pulses_instead_of_printing_laps(sim_url) -> None:
@@ -84,7 +88,7 @@ def test_io_manager_passthrough_exact_bytes(sim_url) -> None:
     port.write(b"dut name%")
     assert _read_all(port) == (
         b"m-dut-passthrough(name)\r\nm-ready\r\n"
-        b"[dut]: m-name-dut-[STMicroelectronics]\r\n[dut]: m-ready\r\n"
+        b"[dut]: m-name-dut-[STMicroelectronics (tinyjoule simulator)]\r\n[dut]: m-ready\r\n"
     )
 
 

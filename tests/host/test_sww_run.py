@@ -163,3 +163,30 @@ def test_official_sww_lines_pass_the_checker_and_unofficial_ones_never() -> None
     why = "simulated bench: not a measurement of a real board"
     for line in sww_lines(summary, False, why):
         assert not checker_accepts("1201.120102 tinyjoule-unofficial: " + line)
+
+
+def test_a_simulated_board_behind_ports_marks_the_stream_simulated(
+    tmp_path: Path, lists: Path, sim_url
+) -> None:
+    """The runner opens ``sim://`` ports as real ones; the DUT's own name still marks the
+    session, and the trace, simulated."""
+    from tinyjoule.host.bench.spec import BenchSpec
+    from tinyjoule.host.sim.config import SimBenchConfig
+
+    config = SimBenchConfig(
+        workload_id="sww01", io_manager="h573", firmware_mode="energy", monitor="lpm01a"
+    )
+    _bench, io = sim_url(config)
+    request = RunRequest(
+        mode="energy",
+        workloads=("sww01",),
+        bench=BenchSpec(io_url=io, io_kind="h573", io_setbaud_wait_s=0),
+        monitor=parse_monitor(f"lpm01a:{io.rpartition('/')[0]}/monitor"),  # sim://NAME/...
+        dataset_root=lists / "sww_short_test.json",
+        sessions_root=tmp_path,
+    )
+    summary = run(request)
+    (w,) = summary["workloads"]
+    assert w["complete"] and summary["simulated"]
+    with h5py.File(Path(summary["session"]) / "sww01" / "trace.h5") as f:
+        assert f.attrs["simulated"]
