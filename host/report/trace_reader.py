@@ -20,6 +20,7 @@ import h5py
 import numpy as np
 
 from tinyjoule.errors import ConfigurationError
+from tinyjoule.host.measurement.trace_chunks import ChunkInflater, inflatable
 
 TABLES = ("events", "drops", "windows")
 TRUNCATED = re.compile(r"truncated file: eof = (\d+).*stored_eof = (\d+)")
@@ -117,17 +118,35 @@ def read_facts(path: Path) -> TraceFacts:
 
 class SampleReader:
     """``read(a, b)``: samples ``[a, b)`` as float32; chunks that cannot be read come back as
-    NaN, and ``bad_ranges`` lists them (merged, each with the first error)."""
+    NaN, and ``bad_ranges`` lists them (merged, each with the first error). Chunks stored as
+    the run writes them are inflated two at a time (``measurement.trace_chunks``); others,
+    and any chunk that does not come out whole that way, are read by HDF5."""
 
     def __init__(self, dataset: h5py.Dataset) -> None:
         self.dataset = dataset
         self.n = int(dataset.shape[0])
         self.chunk = (dataset.chunks or (1 << 16,))[0]
         self._bad: dict[int, str] = {}  # chunk number -> why it cannot be read
+        self._inflater = ChunkInflater(dataset) if inflatable(dataset) else None
+
+    def close(self) -> None:
+        if self._inflater is not None:
+            self._inflater.close()
 
     def read(self, a: int, b: int) -> np.ndarray:
         out = np.empty(b - a, dtype=np.float32)
-        chunks = range(a // self.chunk, (b - 1) // self.chunk + 1)
+        first, last = a // self.chunk, (b - 1) // self.chunk
+        if self._inflater is not None:
+            for c, samples in self._inflater.chunks(first, last):
+                start, end = max(a, c * self.chunk), min(b, (c + 1) * self.chunk)
+                if samples is None:
+                    self._hdf5_chunk(out, a, c)
+                else:
+                    out[start - a : end - a] = samples[
+                        start - c * self.chunk : end - c * self.chunk
+                    ]
+            return out
+        chunks = range(first, last + 1)
         if not any(c in self._bad for c in chunks):
             try:
                 self.dataset.read_direct(out, np.s_[a:b], np.s_[0 : b - a])
@@ -135,15 +154,20 @@ class SampleReader:
             except (OSError, ValueError):
                 pass
         for c in chunks:  # chunk by chunk: keep what can be read
-            start, end = max(a, c * self.chunk), min(b, (c + 1) * self.chunk)
-            if c not in self._bad:
-                try:
-                    self.dataset.read_direct(out, np.s_[start:end], np.s_[start - a : end - a])
-                    continue
-                except (OSError, ValueError) as exc:
-                    self._bad[c] = str(exc)
-            out[start - a : end - a] = np.nan
+            self._hdf5_chunk(out, a, c)
         return out
+
+    def _hdf5_chunk(self, out: np.ndarray, a: int, c: int) -> None:
+        """The part of chunk ``c`` that ``out`` (samples from ``a``) holds, read by HDF5;
+        NaN, and the chunk listed as bad, if it cannot be read."""
+        start, end = max(a, c * self.chunk), min(a + len(out), (c + 1) * self.chunk)
+        if c not in self._bad:
+            try:
+                self.dataset.read_direct(out, np.s_[start:end], np.s_[start - a : end - a])
+                return
+            except (OSError, ValueError) as exc:
+                self._bad[c] = str(exc)
+        out[start - a : end - a] = np.nan
 
     @property
     def bad_ranges(self) -> list[tuple[int, int, str]]:
@@ -160,4 +184,8 @@ class SampleReader:
 @contextmanager
 def sample_reader(path: Path) -> Iterator[SampleReader]:
     with _open(path) as f:
-        yield SampleReader(f["samples"])
+        reader = SampleReader(f["samples"])
+        try:
+            yield reader
+        finally:
+            reader.close()
