@@ -134,7 +134,9 @@ class SampleReader:
             self._inflater.close()
 
     def read(self, a: int, b: int) -> np.ndarray:
-        out = np.empty(b - a, dtype=np.float32)
+        out = np.empty(max(b - a, 0), dtype=np.float32)
+        if b <= a:
+            return out
         first, last = a // self.chunk, (b - 1) // self.chunk
         if self._inflater is not None:
             for c, samples in self._inflater.chunks(first, last):
