@@ -25,6 +25,7 @@ from tinyjoule.calibration.record import (
 )
 from tinyjoule.calibration.references import Reference
 from tinyjoule.errors import ConfigurationError
+from tinyjoule.firmware_protocol.dut_messages import is_simulator
 from tinyjoule.host.bench.spec import BenchSpec
 from tinyjoule.host.calibrate.applying import VOLTAGE_TOLERANCE_V, instrument_serial
 from tinyjoule.host.calibrate.fixtures import Ui
@@ -89,8 +90,18 @@ class Outcome:
     kept: list[str]  # sections taken over from the previous record
 
 
-def _serial(request: CalibrateRequest, info: MonitorInfo) -> tuple[str, bool]:
-    simulated = request.target.choice.simulated or is_simulated_serial(info.serial_number)
+def _serial(
+    request: CalibrateRequest, info: MonitorInfo, sections: dict[str, Any]
+) -> tuple[str, bool]:
+    """The serial number the record is kept under, and whether it is the simulator's: a
+    ``sim:`` monitor, a ``SIM`` serial number, or a time base taken against a DUT that names
+    itself the simulator (``tinyjoule sim serve`` behind ports that look real)."""
+    dut_vendor = str((sections.get("timebase") or {}).get("dut", {}).get("vendor", ""))
+    simulated = (
+        request.target.choice.simulated
+        or is_simulated_serial(info.serial_number)
+        or is_simulator(dut_vendor)
+    )
     serial = instrument_serial(info, simulated) or request.serial
     if serial is None:
         raise ConfigurationError(
@@ -155,7 +166,7 @@ def calibrate(request: CalibrateRequest, ui: Ui) -> Outcome:
                     target, bench, workload, ui
                 )
     assert info is not None
-    serial, simulated = _serial(request, info)
+    serial, simulated = _serial(request, info, sections)
     kept = _keep_previous(info.kind, serial, target.voltage_v, sections, request.folder)
     record = CalibrationRecord(
         kind=info.kind,

@@ -105,6 +105,7 @@ def handshake(link: DutLink, expected_model: str | None, expected_mode: str) -> 
             f"{link.device}: 'name' answered {quote_lines(name_reply.lines)}, not "
             "m-name-dut-[...]; is this an MLPerf Tiny DUT?"
         )
+    link.vendor = vendor_msg.vendor  # known even if a later check fails
     profile = session.ask("profile")
     model = profile.first(msg.ModelId)
     if model is None:

@@ -223,6 +223,7 @@ class DutLink:
         self.device = channel.device
         self.clock = channel.port.clock
         self._reply_timeout_s = reply_timeout_s
+        self.vendor: str | None = None  # from the ``name`` reply, once the handshake read it
 
     @property
     def reply_timeout_s(self) -> float:

@@ -51,6 +51,7 @@ class SwwLink:
         self.device = channel.device
         self.board_device = channel.port.device
         self.clock = channel.port.clock
+        self.vendor: str | None = None  # from the ``name`` reply, once ``identify`` read it
 
     # -- the DUT ------------------------------------------------------------------------------
     def dut(self, command: str, timeout_s: float = COMMAND_TIMEOUT_S) -> SwwReply:
@@ -83,6 +84,7 @@ class SwwLink:
         """(vendor, model id) from ``name`` and ``profile``; the model must be the one asked."""
         name = self.dut("name")
         vendor = next((m[1] for m in map(_NAME.fullmatch, name.lines) if m), "unknown")
+        self.vendor = vendor  # known even if a later check fails
         profile = self.dut("profile")
         model = next((m[1] for m in map(_MODEL.fullmatch, profile.lines) if m), None)
         if model is None:

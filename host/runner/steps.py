@@ -12,6 +12,7 @@ from tinyjoule.firmware_protocol.dut_messages import SIMULATOR_MARK, is_simulato
 from tinyjoule.host.bench.dut import open_dut
 from tinyjoule.host.bench.spec import BenchSpec
 from tinyjoule.host.link.dut_link import DutLink
+from tinyjoule.host.measurement.trace_file import TraceWriteError
 from tinyjoule.host.results.session import WorkloadRecord
 from tinyjoule.tinyml_workloads.workloads import Workload
 
@@ -34,12 +35,15 @@ def note_simulator(vendor: str, record: WorkloadRecord, trace: TraceWriter | Non
     record.mark_source(True, synthetic_dataset=bool(record.data.get("synthetic_dataset", True)))
     provenance = {**record.data.get("provenance", {}), "simulated": True}
     record.update(provenance=provenance)
-    if trace is not None:
-        trace.set_attrs({"simulated": True, "provenance": provenance})
     record.log(
         f"the DUT names itself {SIMULATOR_MARK} ({vendor}): this session is marked simulated, "
         "and no figure of it is a measurement"
     )
+    if trace is not None:
+        try:
+            trace.set_attrs({"simulated": True, "provenance": provenance})
+        except TraceWriteError as exc:  # its own error is reported where it happened
+            record.log(f"trace.h5 could not be marked simulated ({exc}); results.json is")
 
 
 @contextmanager
@@ -55,8 +59,10 @@ def checked_dut(
     link = open_dut(spec, mode, workload, record.transcript)
     try:
         timestamp_mode = "energy" if mode == "energy" else "performance"
-        identity = link.handshake(workload.id, timestamp_mode)
-        note_simulator(identity.vendor, record, trace)
+        try:
+            identity = link.handshake(workload.id, timestamp_mode)
+        finally:  # a DUT that named itself and then failed a check is marked all the same
+            note_simulator(link.vendor or "", record, trace)
         vendor, model = clip(identity.vendor), clip(identity.model_id)
         record.update(
             dut={

@@ -141,8 +141,10 @@ def _stream(
         open_dut(link_spec(bench, request), request.mode, workload, record.transcript).channel
     )
     try:
-        vendor, model = link.identify(workload.id)
-        note_simulator(vendor, record, meter.bench.writer if meter is not None else None)
+        try:
+            vendor, model = link.identify(workload.id)
+        finally:  # a DUT that named itself and then failed a check is marked all the same
+            note_simulator(link.vendor or "", record, meter.bench.writer if meter else None)
         record.update(dut={"vendor": vendor, "model": model, "device": link.device})
         record.log(f"DUT {vendor} runs {model} (streaming wake word firmware)")
         step = progress_counter(progress, workload.id, len(clips.clips))

@@ -101,3 +101,26 @@ def test_a_simulated_dut_behind_a_port_marks_the_session_simulated(sim_url, sess
     text = (folder / "results.txt").read_text()
     assert text.startswith("tinyjoule performance results: SIMULATED BENCH")
     assert "ulp-mlperf" not in text and text.count("Performance results for window") == 5
+
+
+def test_a_simulated_dut_that_fails_the_handshake_is_marked_too(sim_url, sessions) -> None:
+    """It named itself, then turned out to run another model than asked: the run stops, and
+    what it kept (record, summary) is marked simulated all the same."""
+    from tinyjoule.errors import ConfigurationError
+    from tinyjoule.tinyml_workloads.workloads import get_workload
+
+    baud = get_workload("ad01").baud_performance
+    _bench, url = sim_url(SimBenchConfig(workload_id="kws01", dut_baud=baud))
+    request = RunRequest(
+        mode="performance",
+        workloads=("ad01",),
+        bench=BenchSpec(dut_url=url),
+        sessions_root=sessions,
+        dataset_root=_dataset("ad01"),
+    )
+    with pytest.raises(ConfigurationError, match="firmware runs model 'kws01'"):
+        run(request)
+    (folder,) = [p for p in sessions.iterdir() if p.is_dir()]
+    record = json.loads((folder / "ad01" / "results.json").read_text())
+    assert record["simulated"] and not record["complete"]
+    assert json.loads((folder / "summary.json").read_text())["simulated"]
