@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if sys.platform == "win32" else "bin")
 PYTHON = BIN / ("python.exe" if sys.platform == "win32" else "python")
+PACKAGES = ("tinyjoule", "host", "firmware_protocol", "tinyml_workloads", "calibration")
 
 
 def ensure_env() -> None:
@@ -36,6 +37,16 @@ def ensure_env() -> None:
             [str(PYTHON), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev]"], cwd=ROOT
         )
         stamp.write_text(digest)
+    compile_sources()
+
+
+def compile_sources() -> None:
+    """Byte-compile the project's modules (up-to-date ones are skipped). Where
+    PYTHONDONTWRITEBYTECODE is set (it is on the development machine), Python reads .pyc files
+    but never writes them, and would compile every module again in each process it starts
+    (about 0.25 s per start, measured)."""
+    folders = [str(ROOT / name) for name in PACKAGES]  # a module that does not compile
+    subprocess.call([str(PYTHON), "-m", "compileall", "-q", *folders], cwd=ROOT)  # fails later
 
 
 def main(argv: list[str]) -> int:
