@@ -21,23 +21,36 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if sys.platform == "win32" else "bin")
 PYTHON = BIN / ("python.exe" if sys.platform == "win32" else "python")
 PACKAGES = ("tinyjoule", "host", "firmware_protocol", "tinyml_workloads", "calibration")
+BUILD_INPUTS = ("pyproject.toml", "setup.py", "host/instruments/bin_hexa_kernel.c")
+"""A change to any of these reinstalls (and so rebuilds the compiled decoding kernel)."""
 
 
 def ensure_env() -> None:
-    """Create .venv and (re)install the project when pyproject.toml has changed."""
+    """Create .venv and (re)install the project when one of BUILD_INPUTS has changed."""
     if not PYTHON.exists():
         print(f"creating {VENV}", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
         subprocess.check_call([str(PYTHON), "-m", "pip", "install", "-q", "--upgrade", "pip"])
     stamp = VENV / ".tinyjoule-installed"
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if not stamp.exists() or stamp.read_text() != digest:
+    digest = hashlib.sha256(b"".join((ROOT / name).read_bytes() for name in BUILD_INPUTS))
+    digest = digest.hexdigest()
+    installed = stamp.read_text().split() if stamp.exists() else []
+    # a kernel that was built and has since been cleaned away is built again
+    lost_kernel = installed[1:] != ["no-kernel"] and not kernel_built()
+    if installed[:1] != [digest] or lost_kernel:
         print("installing tinyjoule[dev] into .venv", flush=True)
         subprocess.check_call(
             [str(PYTHON), "-m", "pip", "install", "-q", "-e", f"{ROOT}[dev]"], cwd=ROOT
         )
-        stamp.write_text(digest)
+        if not kernel_built():
+            print("no C compiler worked: bin_hexa decodes through numpy (slower)", flush=True)
+        stamp.write_text(digest if kernel_built() else f"{digest} no-kernel")
     compile_sources()
+
+
+def kernel_built() -> bool:
+    """The optional compiled bin_hexa kernel is in place (pip builds it where it can)."""
+    return any((ROOT / "host" / "instruments").glob("_bin_hexa.*"))
 
 
 def compile_sources() -> None:

@@ -29,10 +29,12 @@ have odd lengths (0xF3 is 9 bytes), so the word alignment restarts after every f
 follow it are skipped (a sample word cannot start with 0x0D or 0x0A: exponent 0 means >= 1 A,
 beyond the instrument's range). After the 0xF4 frame the stream is text again.
 
-Speed: frames are found by one vectorised scan for a 0xF0 byte followed by a frame type
-(sample words never hold either, since their high byte is below 0xF0), and the samples
-between two frames are one table lookup (float32, 256 kB, cache-resident); a stray reserved
-word shows up as NaN in that lookup and is dropped as garbage.
+Speed: where the compiled kernel was built (``bin_hexa_compiled``), it converts the words
+and stops at each frame start, in one pass. Its numpy fallback gives the same float32 bits:
+frames are found by one vectorised scan for a 0xF0 byte followed by a frame type (sample words
+never hold either, since their high byte is below 0xF0), and the samples between two frames
+are one table lookup (float32, 256 kB, cache-resident); a stray reserved word shows up as NaN
+in that lookup and is dropped as garbage.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ import sys
 import numpy as np
 
 from tinyjoule.firmware_protocol import lpm01a_commands as commands
+from tinyjoule.host.instruments import bin_hexa_compiled
 from tinyjoule.host.instruments.lpm01a_stream import (
     MAX_LINE_BYTES,
     Lpm01aDecoder,
@@ -54,6 +57,9 @@ ERROR_TEXT, INFO_TEXT, TIMESTAMP, END, OVERCURRENT, POWER_DOWN, VOLTAGE = range(
 FIXED_PAYLOAD = {TIMESTAMP: 5, END: 0, OVERCURRENT: 0, POWER_DOWN: 0, VOLTAGE: 2}
 MAX_TEXT_FRAME = 512
 """A text frame longer than this without ``0xFF 0xFF`` is garbage; bounds memory."""
+JOIN_BYTES = 2 * (MAX_TEXT_FRAME + 4)
+"""A leftover tail is decoded with this many bytes of the next read, enough to settle any frame
+it starts, so the read itself is then decoded in place instead of copied behind the tail."""
 BIN_MS_MODULUS = 1 << 31
 
 
@@ -73,23 +79,46 @@ _LUT = WORD_VALUES[_NATIVE].astype(np.float32)  # by the word read in native byt
 
 
 class BinHexaDecoder(Lpm01aDecoder):
-    """Incremental ``bin_hexa`` decoder; ``feed(bytes)`` returns the items completed so far."""
+    """Incremental ``bin_hexa`` decoder; ``feed(bytes)`` returns the items completed so far.
+
+    ``compiled=False`` uses the numpy path even where the compiled kernel is available;
+    ``compiled=True`` requires the kernel (``RuntimeError`` naming why it is missing).
+    """
 
     ms_modulus = BIN_MS_MODULUS
 
-    def __init__(self, sample_rate_hz: float, unit: str, **kwargs) -> None:
+    def __init__(
+        self, sample_rate_hz: float, unit: str, *, compiled: bool | None = None, **kwargs
+    ) -> None:
         super().__init__(sample_rate_hz, unit, **kwargs)
+        if compiled and bin_hexa_compiled.decode is None:
+            raise RuntimeError(f"bin_hexa kernel: {bin_hexa_compiled.status}")
+        self._kernel = None if compiled is False else bin_hexa_compiled.decode
         self.voltage_mv: int | None = None
         self.power_downs = 0
         self.timestamp_flags = 0
         self._skip_newlines = False
 
-    def _decode(self, buf: bytes) -> int:
-        pos = self._text_lines(buf, 0)
+    def _decode(self, buf: bytes, start: int = 0) -> int:
+        pos = self._text_lines(buf, start)
         if not (self.awaiting_start or self.ended):
             pos = self._binary(buf, pos)
             pos = self._text_lines(buf, pos)
         return pos
+
+    def _decode_after_tail(self, data: bytes) -> tuple[int, bytes]:
+        """In the stream, a tail is a split word or frame (under ``MAX_TEXT_FRAME + 4``
+        bytes): settle it with the head of ``data``, then decode ``data`` where that ended.
+        Same items as decoding ``tail + data`` (the decoder gives the same for any split)."""
+        if self.awaiting_start or self.ended or len(data) <= JOIN_BYTES:
+            return super()._decode_after_tail(data)
+        head = self._tail + data[:JOIN_BYTES]
+        consumed = self._decode(head)
+        start = consumed - len(self._tail)
+        if start < 0:  # not settled (cannot happen in the stream; kept for safety)
+            buf = head[consumed:] + data[JOIN_BYTES:]
+            return self._decode(buf), buf
+        return self._decode(data, start), data
 
     # -- text before ``ack start`` and after the end frame ------------------------------
     def _text_lines(self, buf: bytes, pos: int) -> int:
@@ -115,6 +144,8 @@ class BinHexaDecoder(Lpm01aDecoder):
             if pos == len(buf):
                 return pos
             self._skip_newlines = False
+        if self._kernel is not None:
+            return self._binary_compiled(buf, pos)
         n = len(buf)
         a = np.frombuffer(buf, np.uint8)
         starts = np.flatnonzero(a[pos : n - 1] == FRAME_START) + pos
@@ -134,6 +165,25 @@ class BinHexaDecoder(Lpm01aDecoder):
             after = self._frame(buf, frame)
             if after is None:
                 return frame
+            pos = after
+        return pos
+
+    def _binary_compiled(self, buf: bytes, pos: int) -> int:
+        """``_binary`` through the kernel: it fills one array and stops at each frame start."""
+        assert self._kernel is not None
+        n = len(buf)
+        out = np.empty((n - pos) // 2, np.float32)
+        filled = 0
+        while not self.ended:
+            first = filled
+            pos, filled, garbage_words = self._kernel(buf, pos, n, out, filled)
+            self.garbage_bytes += 2 * garbage_words
+            self.tracker.samples(out[first:filled])
+            if pos + 2 > n:  # every whole word is decoded
+                return pos
+            after = self._frame(buf, pos)
+            if after is None:
+                return pos
             pos = after
         return pos
 

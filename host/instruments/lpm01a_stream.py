@@ -159,14 +159,23 @@ class Lpm01aDecoder(ABC):
     def feed(self, data: bytes) -> list[StreamItem]:
         if self._failure is not None:
             raise self._failure
-        buf = self._tail + bytes(data) if self._tail else bytes(data)
+        data = bytes(data)
         try:
-            consumed = self._decode(buf)
+            if self._tail:
+                consumed, buf = self._decode_after_tail(data)
+            else:
+                consumed, buf = self._decode(data), data
         except MeasurementError as exc:
             self._failure = exc
             raise
         self._tail = buf[consumed:]
         return self.tracker.take()
+
+    def _decode_after_tail(self, data: bytes) -> tuple[int, bytes]:
+        """Decode the bytes left over from the last feed followed by ``data``: the bytes
+        consumed, and the buffer they count in."""
+        buf = self._tail + data
+        return self._decode(buf), buf
 
     @abstractmethod
     def _decode(self, buf: bytes) -> int:

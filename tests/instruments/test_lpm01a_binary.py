@@ -1,14 +1,22 @@
-"""The bin_hexa decoder: every word, metadata frames, realignment, garbage, any byte split."""
+"""The bin_hexa decoder: every word, metadata frames, realignment, garbage, any byte split.
+
+Every test runs twice: through the compiled kernel and through the numpy path."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from bin_hexa_paths import decode_path  # noqa: F401  (module-scoped, autouse)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tinyjoule.errors import MeasurementError
-from tinyjoule.host.instruments.lpm01a_binary import WORD_VALUES, BinHexaDecoder
+from tinyjoule.host.instruments.lpm01a_binary import (
+    JOIN_BYTES,
+    MAX_TEXT_FRAME,
+    WORD_VALUES,
+    BinHexaDecoder,
+)
 from tinyjoule.host.measurement.stream import Event, MonitorStatus, SampleBlock, SampleDrop
 from tinyjoule.host.sim.monitors.lpm01a_formats import bin_words
 
@@ -153,6 +161,40 @@ def test_any_split_gives_the_unsplit_result(records: list, cuts: list[int]) -> N
     decoder = BinHexaDecoder(1000, "A", device=DEVICE, on_text=lambda _t: None)
     values, others = run(decoder, pieces)
     assert values.tolist() == whole_values.tolist() and others == whole_others
+
+
+_long_record = st.one_of(
+    _record,
+    st.lists(st.integers(0, 0xEFFF), min_size=1, max_size=1500).map(lambda w: ("w", w)),
+    st.text("abc", min_size=300, max_size=MAX_TEXT_FRAME).map(
+        lambda t: ("f", frame(0xF2, t.encode()))
+    ),
+    st.just(("f", b"\xf0\xf2" + b"x" * (MAX_TEXT_FRAME + 40))),  # never terminated: garbage
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_long_record, max_size=12), st.lists(st.integers(0, 12_000), max_size=6))
+def test_reads_longer_than_the_join_after_a_split_give_the_unsplit_result(records, cuts) -> None:
+    """Reads over JOIN_BYTES after a leftover tail are decoded in place (not copied behind
+    the tail): the same values, items and garbage as one read."""
+    data = render(records)[0]
+    whole_values, whole_others, whole = decode(data, on_text=lambda _t: None)
+    points = sorted({min(cut, len(data)) for cut in cuts})
+    pieces = [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True)]
+    decoder = BinHexaDecoder(1000, "A", device=DEVICE, on_text=lambda _t: None)
+    values, others = run(decoder, pieces)
+    assert values.tolist() == whole_values.tolist() and others == whole_others
+    assert decoder.garbage_bytes == whole.garbage_bytes and decoder._tail == whole._tail
+
+
+def test_a_read_after_a_split_frame_is_decoded_in_place() -> None:
+    """The join path itself: a stamp split across two reads, the second over JOIN_BYTES."""
+    data = words(0x1001) + stamp(5, 1) + words(*range(0x100, 0x100 + JOIN_BYTES))
+    decoder = BinHexaDecoder(1000, "A", device=DEVICE)
+    values, others = run(decoder, [data[:4], data[4:]])
+    assert others == [MonitorStatus(1, 1)] and len(values) == 1 + JOIN_BYTES
+    assert values[1:].tolist() == WORD_VALUES[0x100 : 0x100 + JOIN_BYTES].tolist()
 
 
 @settings(max_examples=150, deadline=None)
