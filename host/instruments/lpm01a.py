@@ -208,7 +208,7 @@ class Lpm01a(StreamingMonitor):
     def _read_stream(self, deadline: float) -> None:
         console = self._console_open()
         self._emit(console.take_items())
-        reads = console.chunks(deadline)
+        reads = console.chunks(deadline, stream=True)
         while not self._pending and console.decoder is not None:
             data = next(reads, None)
             if data is None:

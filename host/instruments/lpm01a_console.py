@@ -135,9 +135,10 @@ class PowerShieldConsole:
             self.ingest(data)
 
     # -- bytes --------------------------------------------------------------------------
-    def chunks(self, deadline: float) -> Iterator[bytes]:
-        """Chunks until ``deadline``, which is checked after every chunk too."""
-        return self.link.chunks(deadline)
+    def chunks(self, deadline: float, *, stream: bool = False) -> Iterator[bytes]:
+        """Chunks until ``deadline``, which is checked after every chunk too; ``stream``
+        reads take what comes within the port's poll time (see ``serial_link``)."""
+        return self.link.chunks(deadline, stream=stream)
 
     def ingest(self, data: bytes) -> None:
         """Route bytes: to the decoder while there is one (its items are kept in
