@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 import time
 
 import numpy as np
@@ -276,28 +277,49 @@ def test_the_driver_reports_the_injected_gap_exactly() -> None:
 
 
 def test_a_long_stretch_is_delivered_in_bounded_steps_each_taken_in_first() -> None:
-    """A 60 s jump of virtual time (a stream): at most MAX_STEP_BASE base samples of GPI bits
-    (plus one message) are handed over before the fake waits for the host's readers."""
+    """A 60 s jump of virtual time (a stream): each step hands over at most MAX_STEP_BASE base
+    samples of GPI bits (plus one message), and a thread that made a step with more to come
+    waits for the host's readers before its next. The fake's own thread and this test's
+    ``catch_up`` may both be stepping, so steps are counted one by one, not between waits."""
     from tinyjoule.host.sim.monitors.js220 import MAX_STEP_BASE, MESSAGE_BYTES
     from tinyjoule.host.sim.virtual_clock import VirtualClock
 
-    steps: list[int] = []
+    events: dict[int, list[tuple[str, int, bool]]] = {}  # per thread: step or wait, in order
+    accounting = threading.Lock()
+
+    def gpi_bytes() -> int:
+        return sum(len(m["data"]) for m in bench.got["gpi"])
 
     class Clock(VirtualClock):
         def wait_for_readers(self, besides=(), limit_s=30.0) -> bool:
-            steps.append(sum(len(m["data"]) for m in bench.got["gpi"]) - sum(steps))
+            events.setdefault(threading.get_ident(), []).append(("wait", 0, False))
             return super().wait_for_readers(besides, limit_s)
 
     clock = Clock()
     bench = Bench(poll_s=10.0, noise_v=0.0)
     bench.fake.finalize()
     bench.fake = SimulatedJs220Driver(bench.front_end, clock.now, noise_v=0.0, clock=clock)
+    step = bench.fake._catch_up_step
+
+    def counted_step() -> bool:
+        with accounting:
+            before = gpi_bytes()
+            more = step()
+            delivered = gpi_bytes() - before
+        events.setdefault(threading.get_ident(), []).append(("step", delivered, more))
+        return more
+
+    bench.fake._catch_up_step = counted_step  # type: ignore[method-assign]
     bench.collect()
     try:
         clock.advance(60.0)
         bench.fake.catch_up()
+        steps = [e for thread in events.values() for e in thread if e[0] == "step" and e[1]]
         assert len(steps) >= 60 * BASE // MAX_STEP_BASE - 1
-        assert max(steps) <= MAX_STEP_BASE // 8 + MESSAGE_BYTES
+        assert max(size for _, size, _ in steps) <= MAX_STEP_BASE // 8 + MESSAGE_BYTES
+        for thread in events.values():
+            for (kind, _, more), (after, _, _) in itertools.pairwise(thread):
+                assert not (kind == "step" and more and after != "wait")
         bits = bench.gpi_bits()
         assert len(bits) >= 60 * BASE - 8 and bits.all()  # all of it, the pin idling high
         assert len(bench.floats("i")) in (59_999, 60_000)  # every whole 1 ms period ended
