@@ -5,6 +5,7 @@ the attributes needed to read them are there."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -59,12 +60,27 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait(timeout=30)
 
 
+KNOWN_GAP = ("addr overflow", "filter returned failure")
+"""What h5py says of a trace killed during a flush (README, fault matrix: a known gap, not
+fixed yet). Such a run is reported as xfail, visibly, never as a pass."""
+
+
 def _assert_readable(path: Path) -> dict:
-    trace = trace_facts(path)
+    try:
+        trace = trace_facts(path)
+    except OSError as exc:
+        if any(text in str(exc) for text in KNOWN_GAP):
+            pytest.xfail(f"killed during a flush, the known gap: {exc}")
+        raise
     attrs = trace["attrs"]
     assert attrs["sample_rate_hz"] == 1000.0 and attrs["unit"] == "J"
     assert attrs["supply_voltage_v"] > 0 and not attrs["complete"]
-    assert not list(path.parent.glob("*.tmp"))
+    # the trace was renamed before anything was written to it; a JSON file's ``.tmp`` may stay
+    # (killed between writing it and the rename), beside the last whole version of that file
+    assert not path.with_name(path.name + ".tmp").exists()
+    for tmp in path.parent.glob("*.json.tmp"):
+        whole = tmp.with_suffix("")
+        assert not whole.exists() or isinstance(json.loads(whole.read_text()), dict)
     return trace
 
 
